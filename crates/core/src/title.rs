@@ -1,0 +1,229 @@
+//! The title model: one movie or series, as the refined zone and the dashboard extract hold it.
+//!
+//! The raw files carry one row per (title, artist); the raw reader folds those rows into
+//! [`Title`]s. The value types here put the contract's preconditions into types, so code that
+//! holds a [`Rating`] never has to ask whether it lies in 1.0–10.0.
+
+use std::fmt;
+
+/// Whether a title is a movie or a series. The extract spells these `movie` and `series`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Movie,
+    Series,
+}
+
+impl Kind {
+    /// The extract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Movie => "movie",
+            Kind::Series => "series",
+        }
+    }
+
+    /// Parses the extract's spelling (`movie` or `series`), exactly.
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "movie" => Some(Kind::Movie),
+            "series" => Some(Kind::Series),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A calendar year as IMDb records it (release, end, birth, death).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Year(pub u16);
+
+impl Year {
+    /// The earliest year accepted anywhere: cinema's prehistory (IMDb lists 1874 titles).
+    pub const MIN: u16 = 1850;
+    /// The latest year accepted: announced titles reach a few years ahead, nothing reaches 2100.
+    pub const MAX: u16 = 2100;
+
+    /// A year within [`Year::MIN`]..=[`Year::MAX`], or `None`.
+    pub fn new(value: u16) -> Option<Year> {
+        (Self::MIN..=Self::MAX).contains(&value).then_some(Year(value))
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl fmt::Display for Year {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An IMDb average rating, 1.0–10.0 with one decimal, stored exactly as tenths (10–100).
+///
+/// Storing tenths keeps equality exact, which the refine parity tests (DataFusion vs Spark) and
+/// the extract round-trip rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Rating(u8);
+
+impl Rating {
+    /// A rating from tenths (`75` is 7.5); `None` outside 10..=100.
+    pub fn from_tenths(tenths: u8) -> Option<Rating> {
+        (10..=100).contains(&tenths).then_some(Rating(tenths))
+    }
+
+    /// Parses `7`, `7.5` (one decimal at most), as the raw files and the extract write ratings.
+    /// Anything else (`7,5`, `7.55`, `11`, `-1`, empty) is `None`.
+    pub fn parse(text: &str) -> Option<Rating> {
+        let (whole, fraction) = match text.split_once('.') {
+            Some((whole, fraction)) => (whole, fraction),
+            None => (text, "0"),
+        };
+        if whole.is_empty()
+            || whole.len() > 2
+            || fraction.len() != 1
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        // Both parts are 1–2 ASCII digits, so these parses cannot fail and cannot overflow u8.
+        let whole: u8 = whole.parse().ok()?;
+        let fraction: u8 = fraction.parse().ok()?;
+        Rating::from_tenths(whole.checked_mul(10)?.checked_add(fraction)?)
+    }
+
+    pub fn tenths(self) -> u8 {
+        self.0
+    }
+
+    pub fn value(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+}
+
+impl fmt::Display for Rating {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0 / 10, self.0 % 10)
+    }
+}
+
+/// Which of the two genres this project is about a title has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GenreGroup {
+    /// Comedy and not Animation.
+    Comedy,
+    /// Animation and not Comedy.
+    Animation,
+    /// Both Comedy and Animation.
+    Both,
+    /// Neither (such titles exist in Raw and Trusted, never in Refined).
+    Other,
+}
+
+impl GenreGroup {
+    pub fn of(genres: &[String]) -> GenreGroup {
+        let comedy = genres.iter().any(|g| g == "Comedy");
+        let animation = genres.iter().any(|g| g == "Animation");
+        match (comedy, animation) {
+            (true, true) => GenreGroup::Both,
+            (true, false) => GenreGroup::Comedy,
+            (false, true) => GenreGroup::Animation,
+            (false, false) => GenreGroup::Other,
+        }
+    }
+
+    pub fn is_comedy(self) -> bool {
+        matches!(self, GenreGroup::Comedy | GenreGroup::Both)
+    }
+
+    pub fn is_animation(self) -> bool {
+        matches!(self, GenreGroup::Animation | GenreGroup::Both)
+    }
+}
+
+/// One movie or series: a row of the dashboard extract and of `Refined/titles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title {
+    pub kind: Kind,
+    /// The IMDb id, `tt` followed by digits.
+    pub id: String,
+    pub title: String,
+    pub original_title: Option<String>,
+    pub year: Option<Year>,
+    /// Series only: the year the series ended; `None` while it runs.
+    pub end_year: Option<Year>,
+    pub runtime_minutes: Option<u32>,
+    /// IMDb genres in the order the source lists them (up to three).
+    pub genres: Vec<String>,
+    pub rating: Option<Rating>,
+    pub votes: Option<u64>,
+}
+
+impl Title {
+    pub fn genre_group(&self) -> GenreGroup {
+        GenreGroup::of(&self.genres)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rating_parses_the_formats_the_data_uses() {
+        let check = |text: &str, expected: Option<u8>| {
+            assert_eq!(Rating::parse(text).map(Rating::tenths), expected, "{text:?}");
+        };
+        check("7.5", Some(75));
+        check("10.0", Some(100));
+        check("1.0", Some(10));
+        check("6", Some(60));
+        check("10", Some(100));
+        check("0.9", None);
+        check("10.1", None);
+        check("7,5", None);
+        check("7.55", None);
+        check("7.", None);
+        check(".5", None);
+        check("-1.0", None);
+        check("+7.5", None);
+        check("", None);
+        check("\\N", None);
+        check("100", None);
+    }
+
+    #[test]
+    fn rating_displays_with_one_decimal() {
+        assert_eq!(Rating::parse("6").unwrap().to_string(), "6.0");
+        assert_eq!(Rating::parse("9.9").unwrap().to_string(), "9.9");
+        assert_eq!(Rating::parse("10").unwrap().to_string(), "10.0");
+    }
+
+    #[test]
+    fn genre_group_reads_comedy_and_animation() {
+        let group = |genres: &[&str]| {
+            GenreGroup::of(&genres.iter().map(|g| g.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(group(&["Animation", "Comedy"]), GenreGroup::Both);
+        assert_eq!(group(&["Comedy", "Drama"]), GenreGroup::Comedy);
+        assert_eq!(group(&["Animation"]), GenreGroup::Animation);
+        assert_eq!(group(&["Drama"]), GenreGroup::Other);
+        assert_eq!(group(&[]), GenreGroup::Other);
+        // IMDb spells genres with a capital; a lowercase one is not the same genre.
+        assert_eq!(group(&["comedy"]), GenreGroup::Other);
+    }
+
+    #[test]
+    fn kind_round_trips_its_spelling() {
+        for kind in [Kind::Movie, Kind::Series] {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Kind::parse("Movie"), None);
+    }
+}

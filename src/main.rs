@@ -1,0 +1,6 @@
+//! Mounts the dashboard; everything else lives in the library so browser tests can reach it.
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(cinelake_dashboard::App);
+}
