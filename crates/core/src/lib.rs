@@ -8,6 +8,7 @@
 //! Architecture invariant: this crate knows nothing of S3, files, the DOM or async runtimes, and
 //! it compiles for `wasm32-unknown-unknown`.
 
+pub mod extract;
 pub mod title;
 
 pub use title::{GenreGroup, Kind, Rating, Title, Year};

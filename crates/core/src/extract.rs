@@ -1,0 +1,745 @@
+//! The dashboard extract: the one file the CLI writes and the dashboard reads (DESIGN.md, "The
+//! dashboard extract").
+//!
+//! RFC 4180 CSV, comma-delimited, a header line ([`HEADER`]), UTF-8 with an optional BOM, LF or
+//! CRLF line ends, an empty field meaning null, one row per [`Title`]:
+//!
+//! ```text
+//! kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes
+//! movie,tt0000574,The Story of the Kelly Gang,The Story of the Kelly Gang,1906,,70,Action;Adventure;Biography,6.0,797
+//! ```
+//!
+//! | column | rule |
+//! |---|---|
+//! | `kind` | `movie` or `series` ([`Kind::parse`]), required |
+//! | `id` | `tt` followed by one or more ASCII digits, required |
+//! | `title` | any non-empty text, required |
+//! | `original_title` | any text; empty is null |
+//! | `year`, `end_year` | a whole number accepted by [`Year::new`] (1850–2100); empty is null |
+//! | `runtime_minutes` | a whole number (`u32`); empty is null |
+//! | `genres` | `;`-joined genre names, none of them empty; empty is no genre |
+//! | `rating` | 1.0–10.0 with at most one decimal ([`Rating::parse`]); empty is null |
+//! | `votes` | a whole number (`u64`); empty is null |
+//!
+//! The reader is lenient per row (a bad row is an [`ExtractRowError`] and reading goes on) and
+//! strict per file (a wrong header stops it at once), because the dashboard must load any file in
+//! this format from any URL and still say which rows it skipped. The writer refuses titles that
+//! would not read back the same, so what the CLI writes always round-trips.
+//!
+//! ```
+//! use cinelake_core::extract::{ExtractReader, ExtractWriter};
+//! let csv = "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes\n\
+//!            movie,tt0000574,The Story of the Kelly Gang,,1906,,70,Action;Biography,6.0,797\n";
+//! let titles: Vec<_> = ExtractReader::new(csv.as_bytes()).unwrap().collect::<Result<_, _>>().unwrap();
+//! assert_eq!(titles[0].genres, ["Action", "Biography"]);
+//!
+//! let mut writer = ExtractWriter::new(Vec::new()).unwrap();
+//! writer.write(&titles[0]).unwrap();
+//! assert_eq!(String::from_utf8(writer.finish().unwrap()).unwrap(), csv);
+//! ```
+
+use std::fmt;
+use std::io::{Read, Write};
+
+use crate::title::{Kind, Rating, Title, Year};
+
+/// The extract's columns, in order.
+pub const HEADER: [&str; 10] = [
+    "kind",
+    "id",
+    "title",
+    "original_title",
+    "year",
+    "end_year",
+    "runtime_minutes",
+    "genres",
+    "rating",
+    "votes",
+];
+
+/// A failure that stops reading or writing an extract as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The first line is not [`HEADER`].
+    #[error("extract header: expected columns {expected} but found {found}")]
+    Header { expected: String, found: String },
+    /// The input has no header line at all.
+    #[error("extract header: expected columns {expected} but the file is empty")]
+    Empty { expected: String },
+    /// The header line could not be read (I/O error or bad UTF-8).
+    #[error("extract header: {0}")]
+    HeaderRead(String),
+    /// A title that the extract cannot represent so that it reads back the same.
+    #[error("extract title {id:?}: {reason}")]
+    InvalidTitle { id: String, reason: String },
+    /// Writing or flushing the output failed.
+    #[error("writing the extract: {0}")]
+    Write(#[source] csv::Error),
+    /// Flushing the output failed.
+    #[error("writing the extract: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One row of an extract that could not be read; reading goes on with the next row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractRowError {
+    /// 1-based line where the row starts, the header being line 1.
+    pub line: u64,
+    /// The offending column (one of [`HEADER`]), or `""` when the row as a whole is bad.
+    pub column: &'static str,
+    pub reason: String,
+}
+
+impl fmt::Display for ExtractRowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "line {}: {}", self.line, self.reason)
+        } else {
+            write!(
+                f,
+                "line {}: column {}: {}",
+                self.line, self.column, self.reason
+            )
+        }
+    }
+}
+
+impl std::error::Error for ExtractRowError {}
+
+fn joined_header() -> String {
+    HEADER.join(",")
+}
+
+/// Reads an extract (RFC 4180 CSV, comma, header line, UTF-8, optional BOM, LF/CRLF, empty
+/// field = null), one [`Title`] or [`ExtractRowError`] per data row.
+pub struct ExtractReader<R: Read> {
+    csv: csv::Reader<R>,
+    record: csv::ByteRecord,
+    /// Added to csv's line numbers (see [`ExtractReader::new`]).
+    line_offset: u64,
+    /// Set after an I/O error: the stream's position is unknown, so nothing more is read.
+    done: bool,
+}
+
+impl<R: Read> ExtractReader<R> {
+    /// Reads and checks the header; a wrong header is an [`ExtractError`] naming the expected
+    /// and the found columns.
+    pub fn new(input: R) -> Result<Self, ExtractError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            // Row lengths are checked here, to report them with the line like any other error.
+            .flexible(true)
+            .from_reader(input);
+        let mut header = csv::ByteRecord::new();
+        // csv-core strips a leading UTF-8 BOM itself.
+        let found = csv
+            .read_byte_record(&mut header)
+            .map_err(|e| ExtractError::HeaderRead(e.to_string()))?;
+        if !found {
+            return Err(ExtractError::Empty {
+                expected: joined_header(),
+            });
+        }
+        if header.len() != HEADER.len() || header.iter().zip(HEADER).any(|(f, h)| f != h.as_bytes())
+        {
+            let found = header
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect::<Vec<_>>()
+                .join(",");
+            return Err(ExtractError::Header {
+                expected: joined_header(),
+                found,
+            });
+        }
+        // csv counts a line when it consumes a `\n`, and it ends a CRLF record at the `\r`: the
+        // `\n` is consumed with the next record, so in a CRLF file every record's start position
+        // is one line short. The header's own ending tells which kind of file this is.
+        let line_offset = u64::from(csv.position().line() == 1);
+        Ok(ExtractReader {
+            csv,
+            record: csv::ByteRecord::new(),
+            line_offset,
+            done: false,
+        })
+    }
+
+    /// Reads every row: the titles that parsed and the errors of those that did not.
+    pub fn read_all(self) -> (Vec<Title>, Vec<ExtractRowError>) {
+        let mut titles = Vec::new();
+        let mut errors = Vec::new();
+        for row in self {
+            match row {
+                Ok(title) => titles.push(title),
+                Err(error) => errors.push(error),
+            }
+        }
+        (titles, errors)
+    }
+}
+
+impl<R: Read> Iterator for ExtractReader<R> {
+    type Item = Result<Title, ExtractRowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, |p| p.line()) + self.line_offset;
+                Some(parse_row(&self.record, line))
+            }
+            Err(error) => {
+                self.done = true;
+                let line = error.position().map_or(0, |p| p.line()) + self.line_offset;
+                Some(Err(ExtractRowError {
+                    line,
+                    column: "",
+                    reason: error.to_string(),
+                }))
+            }
+        }
+    }
+}
+
+fn parse_row(record: &csv::ByteRecord, line: u64) -> Result<Title, ExtractRowError> {
+    let error = |column: &'static str, reason: String| ExtractRowError {
+        line,
+        column,
+        reason,
+    };
+    if record.len() != HEADER.len() {
+        return Err(error(
+            "",
+            format!(
+                "expected {} columns but found {}",
+                HEADER.len(),
+                record.len()
+            ),
+        ));
+    }
+    let mut fields = [""; 10];
+    for (i, field) in record.iter().enumerate() {
+        fields[i] = std::str::from_utf8(field).map_err(|_| {
+            error(
+                HEADER[i],
+                format!("{:?} is not valid UTF-8", String::from_utf8_lossy(field)),
+            )
+        })?;
+    }
+    let [
+        kind,
+        id,
+        title,
+        original_title,
+        year,
+        end_year,
+        runtime,
+        genres,
+        rating,
+        votes,
+    ] = fields;
+
+    let kind = Kind::parse(kind)
+        .ok_or_else(|| error("kind", format!("{kind:?} is not movie or series")))?;
+    if !is_title_id(id) {
+        return Err(error("id", format!("{id:?} is not tt followed by digits")));
+    }
+    if title.is_empty() {
+        return Err(error("title", "is empty".to_string()));
+    }
+    let year_of = |column: &'static str, text: &str| -> Result<Option<Year>, ExtractRowError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse::<u16>()
+            .ok()
+            .and_then(Year::new)
+            .map(Some)
+            .ok_or_else(|| {
+                error(
+                    column,
+                    format!(
+                        "{text:?} is not a year between {} and {}",
+                        Year::MIN,
+                        Year::MAX
+                    ),
+                )
+            })
+    };
+    let year = year_of("year", year)?;
+    let end_year = year_of("end_year", end_year)?;
+    let runtime_minutes = if runtime.is_empty() {
+        None
+    } else {
+        Some(parse_whole::<u32>(runtime).ok_or_else(|| {
+            error(
+                "runtime_minutes",
+                format!("{runtime:?} is not a whole number of minutes"),
+            )
+        })?)
+    };
+    let genres = if genres.is_empty() {
+        Vec::new()
+    } else {
+        let list: Vec<String> = genres.split(';').map(str::to_string).collect();
+        if list.iter().any(String::is_empty) {
+            return Err(error("genres", format!("{genres:?} has an empty genre")));
+        }
+        list
+    };
+    let rating = if rating.is_empty() {
+        None
+    } else {
+        Some(Rating::parse(rating).ok_or_else(|| {
+            error(
+                "rating",
+                format!("{rating:?} is not a rating between 1.0 and 10.0"),
+            )
+        })?)
+    };
+    let votes = if votes.is_empty() {
+        None
+    } else {
+        Some(
+            parse_whole::<u64>(votes)
+                .ok_or_else(|| error("votes", format!("{votes:?} is not a whole number")))?,
+        )
+    };
+    Ok(Title {
+        kind,
+        id: id.to_string(),
+        title: title.to_string(),
+        original_title: (!original_title.is_empty()).then(|| original_title.to_string()),
+        year,
+        end_year,
+        runtime_minutes,
+        genres,
+        rating,
+        votes,
+    })
+}
+
+/// `tt` followed by one or more ASCII digits, the IMDb title id form.
+pub fn is_title_id(id: &str) -> bool {
+    id.strip_prefix("tt")
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Digits only: `str::parse` alone would also accept a leading `+`.
+fn parse_whole<T: std::str::FromStr>(text: &str) -> Option<T> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Writes an extract: the header on creation, then one line per [`Title`].
+pub struct ExtractWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> ExtractWriter<W> {
+    /// Starts an extract on `output` and writes the header.
+    pub fn new(output: W) -> Result<Self, ExtractError> {
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(output);
+        csv.write_record(HEADER).map_err(ExtractError::Write)?;
+        Ok(ExtractWriter { csv })
+    }
+
+    /// Writes one title. A title the extract cannot hold so that it reads back the same (a bad
+    /// id, an empty title, an empty genre or one containing `;`, a year outside [`Year`]'s range)
+    /// is refused; an original title of `Some("")` is written as null.
+    pub fn write(&mut self, title: &Title) -> Result<(), ExtractError> {
+        let invalid = |reason: String| ExtractError::InvalidTitle {
+            id: title.id.clone(),
+            reason,
+        };
+        if !is_title_id(&title.id) {
+            return Err(invalid("the id is not tt followed by digits".to_string()));
+        }
+        if title.title.is_empty() {
+            return Err(invalid("the title is empty".to_string()));
+        }
+        if let Some(genre) = title
+            .genres
+            .iter()
+            .find(|g| g.is_empty() || g.contains(';'))
+        {
+            return Err(invalid(format!("genre {genre:?} is empty or contains ';'")));
+        }
+        for year in [title.year, title.end_year].into_iter().flatten() {
+            if Year::new(year.get()).is_none() {
+                return Err(invalid(format!(
+                    "year {year} is outside {}..={}",
+                    Year::MIN,
+                    Year::MAX
+                )));
+            }
+        }
+        let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let record: [String; 10] = [
+            title.kind.as_str().to_string(),
+            title.id.clone(),
+            title.title.clone(),
+            title.original_title.clone().unwrap_or_default(),
+            number(title.year.map(|y| u64::from(y.get()))),
+            number(title.end_year.map(|y| u64::from(y.get()))),
+            number(title.runtime_minutes.map(u64::from)),
+            title.genres.join(";"),
+            title.rating.map(|r| r.to_string()).unwrap_or_default(),
+            number(title.votes),
+        ];
+        self.csv.write_record(&record).map_err(ExtractError::Write)
+    }
+
+    /// Flushes and returns the output.
+    pub fn finish(self) -> Result<W, ExtractError> {
+        self.csv
+            .into_inner()
+            .map_err(|e| ExtractError::Io(e.into_error()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str =
+        "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes\n";
+
+    fn movie(id: &str, title: &str) -> Title {
+        Title {
+            kind: Kind::Movie,
+            id: id.to_string(),
+            title: title.to_string(),
+            original_title: None,
+            year: None,
+            end_year: None,
+            runtime_minutes: None,
+            genres: Vec::new(),
+            rating: None,
+            votes: None,
+        }
+    }
+
+    /// Reads one data row after a correct header: the title or the error's display.
+    fn check(row: &str, expected: Result<Title, &str>) {
+        let input = format!("{HEAD}{row}\n");
+        let mut reader = ExtractReader::new(input.as_bytes()).expect("header");
+        let got = reader.next().expect("one row").map_err(|e| e.to_string());
+        assert_eq!(got, expected.map_err(str::to_string), "{row:?}");
+        assert!(reader.next().is_none(), "{row:?}: more than one row");
+    }
+
+    #[test]
+    fn rows_parse_or_fail_with_the_column_and_reason() {
+        let full = Title {
+            kind: Kind::Movie,
+            id: "tt0000574".into(),
+            title: "The Story of the Kelly Gang".into(),
+            original_title: Some("The Story of the Kelly Gang".into()),
+            year: Year::new(1906),
+            end_year: None,
+            runtime_minutes: Some(70),
+            genres: vec!["Action".into(), "Adventure".into(), "Biography".into()],
+            rating: Rating::parse("6.0"),
+            votes: Some(797),
+        };
+        check(
+            "movie,tt0000574,The Story of the Kelly Gang,The Story of the Kelly Gang,1906,,70,Action;Adventure;Biography,6.0,797",
+            Ok(full),
+        );
+        check("movie,tt1,x,,,,,,,", Ok(movie("tt1", "x")));
+        check(
+            "series,tt2,\"a, \"\"b\"\"\nc\",,1990,1995,,,7,",
+            Ok(Title {
+                kind: Kind::Series,
+                year: Year::new(1990),
+                end_year: Year::new(1995),
+                rating: Rating::parse("7.0"),
+                ..movie("tt2", "a, \"b\"\nc")
+            }),
+        );
+        check(
+            "Movie,tt1,x,,,,,,,",
+            Err("line 2: column kind: \"Movie\" is not movie or series"),
+        );
+        check(
+            ",tt1,x,,,,,,,",
+            Err("line 2: column kind: \"\" is not movie or series"),
+        );
+        check(
+            "movie,nm1,x,,,,,,,",
+            Err("line 2: column id: \"nm1\" is not tt followed by digits"),
+        );
+        check(
+            "movie,tt,x,,,,,,,",
+            Err("line 2: column id: \"tt\" is not tt followed by digits"),
+        );
+        check("movie,tt1,,,,,,,,", Err("line 2: column title: is empty"));
+        check(
+            "movie,tt1,x,,1849,,,,,",
+            Err("line 2: column year: \"1849\" is not a year between 1850 and 2100"),
+        );
+        check(
+            "movie,tt1,x,,,abc,,,,",
+            Err("line 2: column end_year: \"abc\" is not a year between 1850 and 2100"),
+        );
+        check(
+            "movie,tt1,x,,,,-5,,,",
+            Err("line 2: column runtime_minutes: \"-5\" is not a whole number of minutes"),
+        );
+        check(
+            "movie,tt1,x,,,,,Drama;;War,,",
+            Err("line 2: column genres: \"Drama;;War\" has an empty genre"),
+        );
+        check(
+            "movie,tt1,x,,,,,,11.0,",
+            Err("line 2: column rating: \"11.0\" is not a rating between 1.0 and 10.0"),
+        );
+        check(
+            "movie,tt1,x,,,,,,\"7,5\",",
+            Err("line 2: column rating: \"7,5\" is not a rating between 1.0 and 10.0"),
+        );
+        check(
+            "movie,tt1,x,,,,,,,+3",
+            Err("line 2: column votes: \"+3\" is not a whole number"),
+        );
+        check(
+            "movie,tt1,x,,,,,,,1e3",
+            Err("line 2: column votes: \"1e3\" is not a whole number"),
+        );
+        check(
+            "movie,tt1,x",
+            Err("line 2: expected 10 columns but found 3"),
+        );
+        check(
+            "movie,tt1,x,,,,,,,,",
+            Err("line 2: expected 10 columns but found 11"),
+        );
+    }
+
+    #[test]
+    fn header_errors_name_expected_and_found_columns() {
+        let check = |input: &[u8], expected: &str| {
+            let error = ExtractReader::new(input).err().expect("a header error");
+            assert_eq!(error.to_string(), expected, "{input:?}");
+        };
+        let expected =
+            "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes";
+        check(
+            b"",
+            &format!("extract header: expected columns {expected} but the file is empty"),
+        );
+        check(
+            b"kind;id;title\n",
+            &format!("extract header: expected columns {expected} but found kind;id;title"),
+        );
+        check(
+            b"kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating\n",
+            &format!(
+                "extract header: expected columns {expected} but found kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating"
+            ),
+        );
+        check(
+            b"KIND,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes\n",
+            &format!(
+                "extract header: expected columns {expected} but found KIND,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes"
+            ),
+        );
+    }
+
+    #[test]
+    fn bom_crlf_and_line_numbers_are_handled() {
+        let input = format!(
+            "\u{feff}{}\r\nmovie,tt1,\"two\r\nlines\",,,,,,,\r\nmovie,tt2,y,,,,,,0.5,\r\nseries,tt3,z,,,,,,,\r\n",
+            HEAD.trim_end()
+        );
+        let rows: Vec<_> = ExtractReader::new(input.as_bytes()).unwrap().collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].as_ref().unwrap().title, "two\r\nlines");
+        // The second row starts on line 4: the quoted line break in row one counts.
+        assert_eq!(
+            rows[1].as_ref().unwrap_err().to_string(),
+            "line 4: column rating: \"0.5\" is not a rating between 1.0 and 10.0"
+        );
+        assert_eq!(rows[2].as_ref().unwrap().kind, Kind::Series);
+        // The same rows with LF endings report the same lines.
+        let lf = input
+            .replace("\r\n", "\n")
+            .replace("two\nlines", "two\r\nlines");
+        let rows: Vec<_> = ExtractReader::new(lf.as_bytes()).unwrap().collect();
+        assert_eq!(
+            rows[1].as_ref().unwrap_err().to_string(),
+            "line 4: column rating: \"0.5\" is not a rating between 1.0 and 10.0"
+        );
+    }
+
+    #[test]
+    fn bad_utf8_in_a_row_is_a_row_error_and_reading_goes_on() {
+        let mut input = HEAD.as_bytes().to_vec();
+        input.extend_from_slice(b"movie,tt1,caf\xe9,,,,,,,\nmovie,tt2,ok,,,,,,,\n");
+        let (titles, errors) = ExtractReader::new(&input[..]).unwrap().read_all();
+        assert_eq!(titles, [movie("tt2", "ok")]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "line 2: column title: \"caf\u{fffd}\" is not valid UTF-8"
+        );
+    }
+
+    #[test]
+    fn writer_refuses_titles_that_would_not_read_back() {
+        let check = |title: Title, expected: &str| {
+            let mut writer = ExtractWriter::new(Vec::new()).unwrap();
+            assert_eq!(writer.write(&title).unwrap_err().to_string(), expected);
+        };
+        check(
+            movie("nm1", "x"),
+            "extract title \"nm1\": the id is not tt followed by digits",
+        );
+        check(
+            movie("tt1", ""),
+            "extract title \"tt1\": the title is empty",
+        );
+        check(
+            Title {
+                genres: vec!["A;B".into()],
+                ..movie("tt1", "x")
+            },
+            "extract title \"tt1\": genre \"A;B\" is empty or contains ';'",
+        );
+        check(
+            Title {
+                genres: vec![String::new()],
+                ..movie("tt1", "x")
+            },
+            "extract title \"tt1\": genre \"\" is empty or contains ';'",
+        );
+        check(
+            Title {
+                year: Some(Year(1200)),
+                ..movie("tt1", "x")
+            },
+            "extract title \"tt1\": year 1200 is outside 1850..=2100",
+        );
+    }
+
+    #[test]
+    fn writer_writes_the_contract_example() {
+        let title = Title {
+            kind: Kind::Movie,
+            id: "tt0000574".into(),
+            title: "The Story of the Kelly Gang".into(),
+            original_title: Some("The Story of the Kelly Gang".into()),
+            year: Year::new(1906),
+            end_year: None,
+            runtime_minutes: Some(70),
+            genres: vec!["Action".into(), "Adventure".into(), "Biography".into()],
+            rating: Rating::parse("6"),
+            votes: Some(797),
+        };
+        let mut writer = ExtractWriter::new(Vec::new()).unwrap();
+        writer.write(&title).unwrap();
+        writer
+            .write(&Title {
+                title: "a,\"b\"".into(),
+                ..movie("tt9", "")
+            })
+            .unwrap();
+        let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{HEAD}movie,tt0000574,The Story of the Kelly Gang,The Story of the Kelly Gang,1906,,70,Action;Adventure;Biography,6.0,797\nmovie,tt9,\"a,\"\"b\"\"\",,,,,,,\n"
+            )
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any title the writer accepts: text with commas, quotes, line breaks and non-ASCII.
+        pub(crate) fn any_title() -> impl Strategy<Value = Title> {
+            let text = "[a-zA-Z0-9 ,\"\r\n'éü漢🎬\t;|\\\\]{1,20}";
+            (
+                (
+                    prop_oneof![Just(Kind::Movie), Just(Kind::Series)],
+                    0u64..100_000_000,
+                    text,
+                ),
+                (
+                    proptest::option::of(text),
+                    proptest::option::of(Year::MIN..=Year::MAX),
+                ),
+                proptest::option::of(Year::MIN..=Year::MAX),
+                proptest::option::of(any::<u32>()),
+                proptest::collection::vec("[A-Za-z\\-, \"é]{1,12}", 0..4),
+                proptest::option::of(10u8..=100),
+                proptest::option::of(any::<u64>()),
+            )
+                .prop_map(
+                    |(
+                        (kind, id, title),
+                        (original_title, year),
+                        end_year,
+                        runtime_minutes,
+                        genres,
+                        rating,
+                        votes,
+                    )| Title {
+                        kind,
+                        id: format!("tt{id:07}"),
+                        title,
+                        original_title,
+                        year: year.and_then(Year::new),
+                        end_year: end_year.and_then(Year::new),
+                        runtime_minutes,
+                        genres,
+                        rating: rating.and_then(Rating::from_tenths),
+                        votes,
+                    },
+                )
+        }
+
+        proptest! {
+            #[test]
+            fn write_then_read_gives_the_same_titles(titles in proptest::collection::vec(any_title(), 0..20)) {
+                let mut writer = ExtractWriter::new(Vec::new()).unwrap();
+                for title in &titles {
+                    writer.write(title).unwrap();
+                }
+                let bytes = writer.finish().unwrap();
+                let (read, errors) = ExtractReader::new(&bytes[..]).unwrap().read_all();
+                prop_assert_eq!(errors, Vec::new());
+                prop_assert_eq!(read, titles);
+            }
+
+            #[test]
+            fn reading_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+                if let Ok(reader) = ExtractReader::new(&bytes[..]) {
+                    let rows = reader.count();
+                    // Every row is a title or an error; a 400-byte input cannot hold more rows than bytes.
+                    prop_assert!(rows <= bytes.len());
+                }
+            }
+
+            #[test]
+            fn arbitrary_rows_after_a_good_header_never_panic(body in "[a-z0-9,\"\r\n;.é\u{feff}]{0,300}") {
+                let input = format!("{HEAD}{body}");
+                let (titles, errors) = ExtractReader::new(input.as_bytes()).unwrap().read_all();
+                for error in &errors {
+                    prop_assert!(error.line >= 2, "{error}");
+                }
+                prop_assert!(titles.len() + errors.len() <= body.len());
+            }
+        }
+    }
+}
