@@ -15,7 +15,7 @@ step "format"
 cargo fmt --all --check
 
 step "clippy, native (core, lake, refine, cli)"
-cargo clippy --locked --offline --all-targets -- -D warnings
+cargo clippy --locked --offline --workspace --exclude cinelake-dashboard --all-targets -- -D warnings
 
 step "clippy, wasm32 (dashboard with its browser tests; core's library)"
 # Core's own tests and benches are native-only (proptest, criterion): its library is what ships in wasm.
@@ -23,14 +23,14 @@ cargo clippy --locked --offline --target wasm32-unknown-unknown -p cinelake-dash
 cargo clippy --locked --offline --target wasm32-unknown-unknown -p cinelake-core --lib -- -D warnings
 
 step "docs"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --offline --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --offline --workspace --exclude cinelake-dashboard --no-deps --quiet
 
 step "S3 server (SeaweedFS on loopback)"
 eval "$(scripts/s3-server.sh start)"
 trap 'scripts/s3-server.sh stop' EXIT
 
 step "native tests"
-cargo test --locked --offline
+cargo test --locked --offline --workspace --exclude cinelake-dashboard
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 cargo test --locked --offline --target wasm32-unknown-unknown -p cinelake-dashboard --test web
