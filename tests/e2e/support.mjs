@@ -11,7 +11,7 @@ const require = createRequire(new URL('../../tools/package.json', import.meta.ur
 export const { chromium } = require('playwright-core');
 
 export const repoRoot = path.resolve(new URL('../..', import.meta.url).pathname);
-export const distDir = path.join(repoRoot, 'dist');
+export const distDir = process.env.CINELAKE_DIST || path.join(repoRoot, 'dist');
 
 const contentTypes = {
   '.html': 'text/html; charset=utf-8',
@@ -26,7 +26,8 @@ const contentTypes = {
 };
 
 /**
- * Serves `routes` (URL path prefix → folder) on 127.0.0.1 at a free port.
+ * Serves `routes` on 127.0.0.1 at a free port: a URL path prefix maps to a folder, or an exact URL
+ * path maps to a file.
  * Returns { url, close }. Answers CORS so pages on other origins can fetch test data.
  */
 export async function serve(routes) {
@@ -40,11 +41,17 @@ export async function serve(routes) {
       res.writeHead(404).end('not found');
       return;
     }
-    let rel = decodeURIComponent(url.pathname.slice(prefix.length));
-    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
-    const root = path.resolve(routes[prefix]);
-    const file = path.resolve(root, rel);
-    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    const target = path.resolve(routes[prefix]);
+    let file;
+    if (fs.existsSync(target) && fs.statSync(target).isFile()) {
+      file = url.pathname === prefix ? target : '';
+    } else {
+      let rel = decodeURIComponent(url.pathname.slice(prefix.length));
+      if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+      file = path.resolve(target, rel);
+      if (!file.startsWith(target + path.sep)) file = '';
+    }
+    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end('not found');
       return;
     }
