@@ -1,6 +1,13 @@
-//! The `cinelake` binary: parses flags, wires the library modules together and reports errors.
+//! The `cinelake` binary: parses flags, wires the library crates together and reports errors.
+//!
+//! Each subcommand lives in its own `cmd_*.rs` module with its clap arguments and a `run`
+//! function; this file only dispatches and turns errors into a one-line message and exit code.
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod cmd_serve;
 
 /// cinelake: a movie-and-series data lake with in-browser analytics.
 #[derive(Debug, Parser)]
@@ -28,7 +35,7 @@ enum Command {
     /// Upload the built dashboard to the site bucket and set CORS on the data bucket.
     Deploy,
     /// Serve an S3-compatible endpoint over a local folder.
-    Serve,
+    Serve(cmd_serve::Args),
     /// Run the whole pipeline on an embedded local lake and open the dashboard.
     Demo,
     /// Enrich refined titles with data from the TMDB API.
@@ -37,9 +44,36 @@ enum Command {
     Model,
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let name = format!("{:?}", cli.command).to_lowercase();
-    eprintln!("cinelake {name}: not built yet");
-    std::process::ExitCode::from(2)
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            if cli.verbose {
+                eprintln!("cinelake: {error:?}");
+            } else {
+                eprintln!("cinelake: {error:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => cmd_serve::run(args),
+        other => {
+            let name = format!("{other:?}").to_lowercase();
+            anyhow::bail!("`cinelake {name}` is not available in this build yet")
+        }
+    }
+}
+
+/// A multi-threaded Tokio runtime for the commands that talk to a lake.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
