@@ -10,5 +10,6 @@
 
 pub mod extract;
 pub mod title;
+pub mod yearly;
 
 pub use title::{GenreGroup, Kind, Rating, Title, Year};
