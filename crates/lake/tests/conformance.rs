@@ -1,0 +1,422 @@
+//! The lake conformance suite: the same cases run against a `file://` lake and a fresh bucket on
+//! the test SeaweedFS (`scripts/s3-server.sh run cargo test -p cinelake-lake`), plus the
+//! S3-only crash test on a SeaweedFS of its own.
+
+mod support;
+
+use std::sync::Mutex;
+
+use anyhow::{Result, ensure};
+use chrono::NaiveDate;
+use cinelake_core::Kind;
+use cinelake_lake::upload::{digest_file, stored_digest};
+use cinelake_lake::{
+    Lake, LakeError, NoProgress, Progress, UploadOptions, UploadOutcome, UploadRequest, raw_key,
+    upload_file,
+};
+use futures::TryStreamExt;
+use object_store::{Attribute, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload};
+use support::{OwnSeaweed, Target, TempDir, sample, write_file};
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 1, 2).expect("valid date")
+}
+
+fn request(lake: &Lake, kind: Kind, file: &std::path::Path) -> Result<UploadRequest> {
+    Ok(UploadRequest {
+        key: lake.key(&raw_key(kind, date())),
+        file: file.to_owned(),
+        digest: digest_file(file)?,
+        metadata: vec![("rows".into(), "100".into()), ("titles".into(), "7".into())],
+    })
+}
+
+/// Every key in the lake (under its prefix), sorted.
+async fn keys(lake: &Lake) -> Result<Vec<String>> {
+    let prefix = lake.key("");
+    let prefix = if prefix.as_ref().is_empty() {
+        None
+    } else {
+        Some(&prefix)
+    };
+    let mut keys: Vec<String> = lake
+        .store()
+        .list(prefix)
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await?;
+    keys.sort();
+    Ok(keys)
+}
+
+fn small_parts() -> UploadOptions {
+    // 5 MiB is S3's smallest part size.
+    UploadOptions {
+        part_size: 5 << 20,
+        concurrency: 2,
+        ..Default::default()
+    }
+}
+
+async fn exact_key_checksum_and_metadata(t: Target) -> Result<()> {
+    let req = request(&t.lake, Kind::Movie, &sample("movies_sample_100.csv"))?;
+    let report = upload_file(&t.lake, &req, &UploadOptions::default(), &NoProgress).await?;
+    ensure!(report.outcome == UploadOutcome::Created, "{report:?}");
+
+    let prefix = if t.kind == "s3" { "lake-prefix/" } else { "" };
+    let expected = vec![format!(
+        "{prefix}Raw/Local/CSV/Movies/2024/01/02/movies.csv"
+    )];
+    ensure!(
+        keys(&t.lake).await? == expected,
+        "keys {:?}",
+        keys(&t.lake).await?
+    );
+    ensure!(stored_digest(&t.lake, &req.key).await? == Some(req.digest.clone()));
+
+    let head = t
+        .lake
+        .store()
+        .get_opts(
+            &req.key,
+            GetOptions {
+                head: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let meta = |k: &'static str| {
+        head.attributes
+            .get(&Attribute::Metadata(k.into()))
+            .map(|v| v.as_ref().to_owned())
+    };
+    if t.lake.has_object_metadata() {
+        ensure!(
+            meta("sha256") == Some(req.digest.sha256.clone()),
+            "sha256 metadata {:?}",
+            meta("sha256")
+        );
+        ensure!(meta("rows").as_deref() == Some("100") && meta("titles").as_deref() == Some("7"));
+    } else {
+        ensure!(meta("sha256").is_none(), "file:// keeps no metadata");
+    }
+    // The bytes themselves round-trip.
+    let stored = t
+        .lake
+        .store()
+        .get_opts(&req.key, GetOptions::default())
+        .await?
+        .bytes()
+        .await?;
+    ensure!(stored.as_ref() == std::fs::read(&req.file)?.as_slice());
+    Ok(())
+}
+
+async fn identical_rerun_is_a_noop(t: Target) -> Result<()> {
+    let req = request(&t.lake, Kind::Series, &sample("series_sample_100.csv"))?;
+    upload_file(&t.lake, &req, &UploadOptions::default(), &NoProgress).await?;
+    let before = t
+        .lake
+        .store()
+        .get_opts(
+            &req.key,
+            GetOptions {
+                head: true,
+                ..Default::default()
+            },
+        )
+        .await?
+        .meta;
+    let again = upload_file(&t.lake, &req, &UploadOptions::default(), &NoProgress).await?;
+    ensure!(again.outcome == UploadOutcome::AlreadyPresent, "{again:?}");
+    let after = t
+        .lake
+        .store()
+        .get_opts(
+            &req.key,
+            GetOptions {
+                head: true,
+                ..Default::default()
+            },
+        )
+        .await?
+        .meta;
+    ensure!(
+        before.last_modified == after.last_modified && before.e_tag == after.e_tag,
+        "object was rewritten"
+    );
+    Ok(())
+}
+
+async fn conflicting_rerun_is_refused_and_overwrite_replaces(t: Target) -> Result<()> {
+    let first = request(&t.lake, Kind::Movie, &sample("movies_sample_100.csv"))?;
+    upload_file(&t.lake, &first, &UploadOptions::default(), &NoProgress).await?;
+
+    // Same date, different content (the series sample stands in for a changed movies.csv).
+    let second = UploadRequest {
+        file: sample("series_sample_100.csv"),
+        digest: digest_file(&sample("series_sample_100.csv"))?,
+        ..first.clone()
+    };
+    let refused = upload_file(&t.lake, &second, &UploadOptions::default(), &NoProgress).await;
+    match &refused {
+        Err(LakeError::Conflict { stored, local, .. }) => {
+            ensure!(stored == &first.digest.sha256 && local == &second.digest.sha256);
+            let text = refused
+                .as_ref()
+                .map(|_| ())
+                .map_err(ToString::to_string)
+                .err()
+                .unwrap_or_default();
+            ensure!(
+                text.contains("already exists with different content")
+                    && text.contains("--overwrite"),
+                "{text}"
+            );
+        }
+        other => anyhow::bail!("expected a conflict, got {other:?}"),
+    }
+    ensure!(
+        stored_digest(&t.lake, &first.key).await? == Some(first.digest.clone()),
+        "refused upload changed the object"
+    );
+
+    let overwrite = UploadOptions {
+        overwrite: true,
+        ..Default::default()
+    };
+    let replaced = upload_file(&t.lake, &second, &overwrite, &NoProgress).await?;
+    ensure!(
+        replaced.outcome == UploadOutcome::Overwritten,
+        "{replaced:?}"
+    );
+    ensure!(stored_digest(&t.lake, &first.key).await? == Some(second.digest.clone()));
+    Ok(())
+}
+
+async fn multipart_upload_is_verified_and_create_only(t: Target) -> Result<()> {
+    let dir = TempDir::new("mp")?;
+    let big = write_file(dir.path(), "movies.csv", 12 << 20, 1)?;
+    let req = request(&t.lake, Kind::Movie, &big)?;
+    let parts = Counter::default();
+    let report = upload_file(&t.lake, &req, &small_parts(), &parts).await?;
+    ensure!(report.outcome == UploadOutcome::Created, "{report:?}");
+    ensure!(
+        *parts.0.lock().expect("lock") == (vec![req.digest.bytes], 3, 12 << 20),
+        "progress {:?}",
+        parts.0.lock()
+    );
+    ensure!(stored_digest(&t.lake, &req.key).await? == Some(req.digest.clone()));
+    let stored = t
+        .lake
+        .store()
+        .get_opts(&req.key, GetOptions::default())
+        .await?
+        .bytes()
+        .await?;
+    ensure!(
+        stored.as_ref() == std::fs::read(&big)?.as_slice(),
+        "multipart bytes differ"
+    );
+
+    let again = upload_file(&t.lake, &req, &small_parts(), &NoProgress).await?;
+    ensure!(again.outcome == UploadOutcome::AlreadyPresent);
+    let other = write_file(dir.path(), "other.csv", 11 << 20, 2)?;
+    let other = UploadRequest {
+        file: other.clone(),
+        digest: digest_file(&other)?,
+        ..req.clone()
+    };
+    let refused = upload_file(&t.lake, &other, &small_parts(), &NoProgress).await;
+    ensure!(
+        matches!(refused, Err(LakeError::Conflict { .. })),
+        "{refused:?}"
+    );
+    let replaced = upload_file(
+        &t.lake,
+        &other,
+        &UploadOptions {
+            overwrite: true,
+            ..small_parts()
+        },
+        &NoProgress,
+    )
+    .await?;
+    ensure!(replaced.outcome == UploadOutcome::Overwritten);
+    ensure!(stored_digest(&t.lake, &req.key).await? == Some(other.digest.clone()));
+    Ok(())
+}
+
+async fn file_changed_after_validation_stores_nothing(t: Target) -> Result<()> {
+    let dir = TempDir::new("changed")?;
+    for (size, opts) in [(1000, UploadOptions::default()), (11 << 20, small_parts())] {
+        let file = write_file(dir.path(), "movies.csv", size, 3)?;
+        let mut req = request(&t.lake, Kind::Movie, &file)?;
+        // The digest of what was validated no longer matches the file.
+        req.digest.sha256 = "0".repeat(64);
+        let result = upload_file(&t.lake, &req, &opts, &NoProgress).await;
+        let text = result
+            .map(|r| format!("{r:?}"))
+            .unwrap_or_else(|e| e.to_string());
+        ensure!(
+            text.contains("the file changed after it was validated"),
+            "{text}"
+        );
+        ensure!(
+            keys(&t.lake).await?.is_empty(),
+            "something was stored: {:?}",
+            keys(&t.lake).await?
+        );
+        if let Some(admin) = t.lake.s3_admin() {
+            let open = admin.list_multipart_uploads("").await?;
+            ensure!(open.is_empty(), "open uploads left: {open:?}");
+        }
+    }
+    Ok(())
+}
+
+async fn create_only_put_refuses_an_existing_key(t: Target) -> Result<()> {
+    // The store-level guarantee ingest relies on for single-PUT files (If-None-Match: *).
+    let key = t.lake.key("Raw/create-only.txt");
+    let create = || PutOptions {
+        mode: PutMode::Create,
+        ..Default::default()
+    };
+    t.lake
+        .store()
+        .put_opts(&key, PutPayload::from_static(b"first"), create())
+        .await?;
+    let second = t
+        .lake
+        .store()
+        .put_opts(&key, PutPayload::from_static(b"second"), create())
+        .await;
+    ensure!(
+        matches!(second, Err(object_store::Error::AlreadyExists { .. })),
+        "{second:?}"
+    );
+    let stored = t
+        .lake
+        .store()
+        .get_opts(&key, GetOptions::default())
+        .await?
+        .bytes()
+        .await?;
+    ensure!(stored.as_ref() == b"first");
+    Ok(())
+}
+
+/// Records progress calls: totals announced, parts advanced, bytes advanced.
+#[derive(Default)]
+struct Counter(Mutex<(Vec<u64>, usize, u64)>);
+impl Progress for Counter {
+    fn begin(&self, _key: &str, total: u64) {
+        if let Ok(mut c) = self.0.lock() {
+            c.0.push(total);
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        if let Ok(mut c) = self.0.lock() {
+            c.1 += 1;
+            c.2 += bytes;
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod file {
+            $(#[tokio::test] async fn $case() -> anyhow::Result<()> {
+                super::$case(super::Target::file(stringify!($case))?).await
+            })*
+        }
+        mod s3 {
+            $(#[tokio::test] async fn $case() -> anyhow::Result<()> {
+                super::$case(super::Target::s3(stringify!($case)).await?).await
+            })*
+        }
+    };
+}
+
+conformance!(
+    exact_key_checksum_and_metadata,
+    identical_rerun_is_a_noop,
+    conflicting_rerun_is_refused_and_overwrite_replaces,
+    multipart_upload_is_verified_and_create_only,
+    file_changed_after_validation_stores_nothing,
+    create_only_put_refuses_an_existing_key,
+);
+
+/// Kills its server when the first part is stored.
+struct KillAfterFirstPart(Mutex<Option<OwnSeaweed>>, Mutex<bool>);
+impl Progress for KillAfterFirstPart {
+    fn advance(&self, _bytes: u64) {
+        if let (Ok(mut weed), Ok(mut killed)) = (self.0.lock(), self.1.lock())
+            && !*killed
+            && let Some(weed) = weed.as_mut()
+        {
+            weed.kill();
+            *killed = true;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_stopped_mid_multipart_leaves_nothing_and_rerun_succeeds() -> Result<()> {
+    let weed = OwnSeaweed::start()?;
+    let env = weed.env.clone();
+    let url = "s3://crash-lake/p";
+    let lake = Lake::open(&url.parse()?, &env.options(support::quick_retry()))?;
+    lake.create_bucket().await?;
+    let dir = TempDir::new("crash")?;
+    let big = write_file(dir.path(), "movies.csv", 30 << 20, 4)?;
+    let req = request(&lake, Kind::Movie, &big)?;
+
+    let killer = KillAfterFirstPart(Mutex::new(Some(weed)), Mutex::new(false));
+    let failed = upload_file(&lake, &req, &small_parts(), &killer).await;
+    let text = failed
+        .as_ref()
+        .map(|r| format!("{r:?}"))
+        .unwrap_or_else(|e| e.to_string());
+    ensure!(
+        matches!(failed, Err(LakeError::AbortFailed { .. })),
+        "expected a failed upload, got: {text}"
+    );
+    ensure!(
+        text.contains("movies.csv") && text.contains("the next ingest of this key removes it"),
+        "{text}"
+    );
+
+    let mut weed = killer
+        .0
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .ok_or_else(|| anyhow::anyhow!("no server"))?;
+    weed.restart()?;
+    // Nothing partial is visible under the key.
+    ensure!(
+        keys(&lake).await?.is_empty(),
+        "visible after crash: {:?}",
+        keys(&lake).await?
+    );
+    ensure!(stored_digest(&lake, &req.key).await?.is_none());
+    let admin = lake
+        .s3_admin()
+        .ok_or_else(|| anyhow::anyhow!("s3 lake has an admin"))?;
+    let open = admin.list_multipart_uploads("").await?;
+    ensure!(
+        open.len() == 1 && open[0].key == req.key.as_ref(),
+        "the killed upload should still be open: {open:?}"
+    );
+
+    // The re-run removes the leftover upload, then succeeds.
+    let rerun = upload_file(&lake, &req, &small_parts(), &NoProgress).await?;
+    ensure!(
+        rerun.outcome == UploadOutcome::Created && rerun.stale_uploads_aborted == 1,
+        "{rerun:?}"
+    );
+    ensure!(stored_digest(&lake, &req.key).await? == Some(req.digest.clone()));
+    let open = admin.list_multipart_uploads("").await?;
+    ensure!(open.is_empty(), "uploads left open: {open:?}");
+    Ok(())
+}
