@@ -9,6 +9,8 @@
 //! it compiles for `wasm32-unknown-unknown`.
 
 pub mod extract;
+pub mod fold;
+pub mod raw;
 pub mod title;
 pub mod yearly;
 

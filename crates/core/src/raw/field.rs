@@ -1,0 +1,295 @@
+//! Typing one raw line: splitting on `|` and the per-column rules of the module docs' table.
+//!
+//! Each parser returns the reason text on failure; [`parse_row`] adds the file, line and column.
+
+use std::sync::Arc;
+
+use super::{ARTIST_YEAR_MAX, ARTIST_YEAR_MIN, Artist, NULL, RawKind, RawRow, RowError};
+use crate::title::{Rating, Year};
+
+/// A comma-separated list field (`genero`, `profissao`, `titulosMaisConhecidos`), borrowed from
+/// the line; the empty list when the field is null. Its items were checked to be non-empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct List<'a>(&'a str);
+
+impl<'a> List<'a> {
+    /// The list as written (`Action,Adventure`), `""` when null.
+    pub fn as_str(self) -> &'a str {
+        self.0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The items, in the file's order.
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        // `split` on "" would yield one empty item.
+        (!self.0.is_empty())
+            .then(|| self.0.split(','))
+            .into_iter()
+            .flatten()
+    }
+
+    pub fn len(self) -> usize {
+        if self.0.is_empty() {
+            0
+        } else {
+            self.0.bytes().filter(|&b| b == b',').count() + 1
+        }
+    }
+
+    pub fn contains(self, item: &str) -> bool {
+        self.iter().any(|i| i == item)
+    }
+
+    /// The items as owned strings.
+    pub fn to_vec(self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+/// Column positions within a row, for either kind (series have `anoTermino` at 4).
+struct Columns {
+    names: &'static [&'static str],
+    /// Added to every movies index after `anoLancamento`.
+    shift: usize,
+}
+
+impl Columns {
+    fn of(kind: RawKind) -> Columns {
+        Columns {
+            names: kind.columns(),
+            shift: usize::from(kind == RawKind::Series),
+        }
+    }
+
+    /// The position of movies column `index`, or of `anoTermino` when `index` is `None`.
+    fn at(&self, movies_index: usize) -> usize {
+        if movies_index <= 3 {
+            movies_index
+        } else {
+            movies_index + self.shift
+        }
+    }
+}
+
+pub(super) fn parse_row<'a>(
+    bytes: &'a [u8],
+    line: u64,
+    kind: RawKind,
+    file: &Arc<str>,
+) -> Result<RawRow<'a>, RowError> {
+    let columns = Columns::of(kind);
+    let fail = |column: Option<&'static str>, reason: String| RowError {
+        file: file.clone(),
+        line,
+        column,
+        reason,
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.valid_up_to();
+            let index = bytes[..at].iter().filter(|&&b| b == b'|').count();
+            return Err(fail(
+                columns.names.get(index).copied(),
+                format!("invalid UTF-8 at byte {} of the line", at + 1),
+            ));
+        }
+    };
+
+    let mut fields = [""; 16];
+    let mut count = 0;
+    let mut from = 0;
+    for bar in memchr::memchr_iter(b'|', bytes) {
+        if count < fields.len() {
+            fields[count] = &text[from..bar];
+        }
+        count += 1;
+        from = bar + 1;
+    }
+    if count < fields.len() {
+        fields[count] = &text[from..];
+    }
+    count += 1;
+    if count != columns.names.len() {
+        return Err(fail(
+            None,
+            format!(
+                "expected {} columns separated by | but found {count}",
+                columns.names.len()
+            ),
+        ));
+    }
+
+    // Reads movies column `index` with `parse`, naming the column on failure.
+    macro_rules! field {
+        ($index:expr, $parse:expr) => {{
+            let at = columns.at($index);
+            $parse(fields[at]).map_err(|reason| fail(Some(columns.names[at]), reason))?
+        }};
+    }
+    let id = field!(0, title_id);
+    let title = field!(1, required_text);
+    let original_title = field!(2, |f| Ok::<_, String>(nullable(f)));
+    let year = field!(3, title_year);
+    let end_year = match kind {
+        RawKind::Movies => None,
+        RawKind::Series => {
+            title_year(fields[4]).map_err(|reason| fail(Some("anoTermino"), reason))?
+        }
+    };
+    let runtime_minutes = field!(4, whole::<u32>);
+    let genres = field!(5, genre_list);
+    let rating = field!(6, rating);
+    let votes = field!(7, whole::<u64>);
+    let category = field!(8, |f| Ok::<_, String>(nullable(f)));
+    let character = field!(9, |f| Ok::<_, String>(nullable(f)));
+    let name = field!(10, |f| Ok::<_, String>(nullable(f)));
+    let birth_year = field!(11, artist_year);
+    let death_year = field!(12, artist_year);
+    let professions = field!(13, plain_list);
+    let known_for = field!(14, title_id_list);
+    Ok(RawRow {
+        line,
+        id,
+        title,
+        original_title,
+        year,
+        end_year,
+        runtime_minutes,
+        genres,
+        rating,
+        votes,
+        artist: Artist {
+            category,
+            character,
+            name,
+            birth_year,
+            death_year,
+            professions,
+            known_for,
+        },
+    })
+}
+
+fn nullable(field: &str) -> Option<&str> {
+    (field != NULL).then_some(field)
+}
+
+fn title_id(field: &str) -> Result<&str, String> {
+    if crate::extract::is_title_id(field) {
+        Ok(field)
+    } else {
+        Err(format!(
+            "{field:?} is not an IMDb title id (tt followed by digits)"
+        ))
+    }
+}
+
+fn required_text(field: &str) -> Result<&str, String> {
+    match field {
+        "" => Err("is empty but a title is required".to_string()),
+        NULL => Err("is null (\\N) but a title is required".to_string()),
+        text => Ok(text),
+    }
+}
+
+/// One or more ASCII digits fitting `T`.
+pub(super) fn whole<T: std::str::FromStr>(field: &str) -> Result<Option<T>, String> {
+    if field == NULL {
+        return Ok(None);
+    }
+    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{field:?} is not a whole number"));
+    }
+    field
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("{field:?} is too large"))
+}
+
+fn title_year(field: &str) -> Result<Option<Year>, String> {
+    match whole::<u32>(field)? {
+        None => Ok(None),
+        Some(value) => u16::try_from(value)
+            .ok()
+            .and_then(Year::new)
+            .map(Some)
+            .ok_or_else(|| {
+                format!(
+                    "{field:?} is not a year between {} and {}",
+                    Year::MIN,
+                    Year::MAX
+                )
+            }),
+    }
+}
+
+fn artist_year(field: &str) -> Result<Option<u16>, String> {
+    match whole::<u32>(field)? {
+        None => Ok(None),
+        Some(value) => u16::try_from(value)
+            .ok()
+            .filter(|y| (ARTIST_YEAR_MIN..=ARTIST_YEAR_MAX).contains(y))
+            .map(Some)
+            .ok_or_else(|| {
+                format!("{field:?} is not a year between {ARTIST_YEAR_MIN} and {ARTIST_YEAR_MAX}")
+            }),
+    }
+}
+
+fn rating(field: &str) -> Result<Option<Rating>, String> {
+    if field == NULL {
+        return Ok(None);
+    }
+    if let Some(rating) = Rating::parse(field) {
+        return Ok(Some(rating));
+    }
+    let numeric = !field.is_empty()
+        && field.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && field.bytes().filter(|&b| b == b'.').count() <= 1
+        && !field.starts_with('.')
+        && !field.ends_with('.');
+    if numeric {
+        Err(format!(
+            "{field:?} is not a rating between 1.0 and 10.0 with at most one decimal"
+        ))
+    } else {
+        Err(format!("{field:?} is not a number"))
+    }
+}
+
+fn list_items<'a>(field: &'a str, what: &str) -> Result<List<'a>, String> {
+    if field == NULL {
+        return Ok(List::default());
+    }
+    if field.split(',').any(str::is_empty) {
+        return Err(format!("{field:?} has an empty {what}"));
+    }
+    Ok(List(field))
+}
+
+fn genre_list(field: &str) -> Result<List<'_>, String> {
+    let list = list_items(field, "genre")?;
+    if list.len() > 3 {
+        return Err(format!(
+            "{field:?} has {} genres; at most 3 are allowed",
+            list.len()
+        ));
+    }
+    Ok(list)
+}
+
+fn plain_list(field: &str) -> Result<List<'_>, String> {
+    list_items(field, "item")
+}
+
+fn title_id_list(field: &str) -> Result<List<'_>, String> {
+    let list = list_items(field, "title id")?;
+    match list.iter().find(|id| !crate::extract::is_title_id(id)) {
+        Some(bad) => Err(format!("{field:?} lists {bad:?}, not an IMDb title id")),
+        None => Ok(list),
+    }
+}
