@@ -170,6 +170,15 @@ impl Lake {
         self.prefix.parts().chain(parts).collect()
     }
 
+    /// A full key as a URL for messages: `s3://bucket/key` or `file:///folder/key`.
+    pub fn display_key(&self, key: &Path) -> String {
+        match (&self.url, &self.backend) {
+            (LakeUrl::S3 { bucket, .. }, _) => format!("s3://{bucket}/{key}"),
+            (_, Backend::File { root, .. }) => format!("file://{}/{key}", root.display()),
+            (LakeUrl::File { root }, _) => format!("file://{}/{key}", root.display()),
+        }
+    }
+
     /// Whether stored objects carry user metadata (`x-amz-meta-*`). `file://` lakes do not:
     /// ingest then verifies by hashing the stored file instead.
     pub fn has_object_metadata(&self) -> bool {
@@ -181,6 +190,33 @@ impl Lake {
         match &self.backend {
             Backend::S3 { admin, .. } => Some(admin),
             Backend::File { .. } => None,
+        }
+    }
+
+    /// A presigned (SigV4 query-string) GET URL for `key` (from [`Lake::key`]), valid for
+    /// `expires` (S3 accepts at most 7 days). Only `s3://` lakes can presign. Used by publish.
+    pub async fn signed_get_url(
+        &self,
+        key: &Path,
+        expires: Duration,
+    ) -> Result<reqwest::Url, LakeError> {
+        use object_store::signer::Signer;
+        match &self.backend {
+            Backend::S3 { store, .. } => store
+                .signed_url(reqwest::Method::GET, key, expires)
+                .await
+                .map_err(|source| LakeError::Store {
+                    key: key.to_string(),
+                    action: "presign",
+                    source,
+                }),
+            Backend::File { .. } => Err(LakeError::S3Request {
+                what: format!("presign {key}"),
+                detail: format!(
+                    "lake {} is a folder: only s3:// lakes can make presigned urls",
+                    self.url
+                ),
+            }),
         }
     }
 

@@ -52,6 +52,35 @@ impl S3Admin {
         }
     }
 
+    /// The bucket's base URL without a trailing `/` (path-style with an endpoint, virtual-hosted
+    /// on AWS): where anonymous readers of a public-read bucket find its objects.
+    pub fn bucket_url(&self) -> &str {
+        &self.bucket_url
+    }
+
+    /// PUTs a bucket configuration subresource such as `cors` (`PUT /bucket?cors`) with `body`
+    /// and extra `headers` (S3 wants `Content-MD5` on these). Used by deploy for PutBucketCors.
+    pub async fn put_bucket_subresource(
+        &self,
+        subresource: &str,
+        body: String,
+        headers: &[(&str, String)],
+    ) -> Result<(), LakeError> {
+        let what = format!("put {subresource} configuration of bucket {}", self.bucket);
+        let query = [(subresource, String::new())];
+        let (status, text) = self
+            .send_with_headers(&what, Method::PUT, "", &query, headers, body)
+            .await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(LakeError::S3Request {
+                what,
+                detail: format!("{status}: {}", one_line(&text)),
+            })
+        }
+    }
+
     /// Creates the bucket; "already owned by you" counts as success.
     pub async fn create_bucket(&self) -> Result<(), LakeError> {
         let what = format!("create bucket {}", self.bucket);
@@ -141,6 +170,19 @@ impl S3Admin {
         query: &[(&str, String)],
         body: String,
     ) -> Result<(StatusCode, String), LakeError> {
+        self.send_with_headers(what, method, key, query, &[], body)
+            .await
+    }
+
+    async fn send_with_headers(
+        &self,
+        what: &str,
+        method: Method,
+        key: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<(StatusCode, String), LakeError> {
         let fail = |detail: String| LakeError::S3Request {
             what: what.to_owned(),
             detail,
@@ -159,7 +201,11 @@ impl S3Admin {
             .map_err(|e| fail(e.to_string()))?;
         let mut request = http::Request::builder()
             .method(method.clone())
-            .uri(url.as_str())
+            .uri(url.as_str());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let mut request = request
             .body(HttpRequestBody::from(body.clone()))
             .map_err(|e| fail(e.to_string()))?;
         AwsAuthorizer::new(&credential, "s3", &self.region).authorize(&mut request, None);

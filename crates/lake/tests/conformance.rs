@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use anyhow::{Result, ensure};
 use chrono::NaiveDate;
 use cinelake_core::Kind;
+use cinelake_core::raw::{Mode, RawKind};
+use cinelake_lake::ingest;
 use cinelake_lake::upload::{digest_file, stored_digest};
 use cinelake_lake::{
     Lake, LakeError, NoProgress, Progress, UploadOptions, UploadOutcome, UploadRequest, raw_key,
@@ -306,6 +308,114 @@ async fn create_only_put_refuses_an_existing_key(t: Target) -> Result<()> {
     Ok(())
 }
 
+async fn ingest_writes_both_raw_files_with_counts(t: Target) -> Result<()> {
+    let movies = ingest::validate(&sample("movies_sample_100.csv"), RawKind::Movies, 20)?;
+    let series = ingest::validate(&sample("series_sample_100.csv"), RawKind::Series, 20)?;
+    ensure!(
+        movies.rows == 100 && movies.rejected == 0 && movies.titles > 0,
+        "{movies:?}"
+    );
+    ensure!(
+        series.rows == 100 && series.rejected == 0 && series.titles > 0,
+        "{series:?}"
+    );
+    let plan = ingest::plan(&t.lake, vec![movies.clone(), series], date(), Mode::Strict)?;
+    for p in &plan {
+        let report = ingest::upload(&t.lake, p, &UploadOptions::default(), &NoProgress).await?;
+        ensure!(report.outcome == UploadOutcome::Created, "{report:?}");
+    }
+    let prefix = if t.kind == "s3" { "lake-prefix/" } else { "" };
+    let expected = vec![
+        format!("{prefix}Raw/Local/CSV/Movies/2024/01/02/movies.csv"),
+        format!("{prefix}Raw/Local/CSV/Series/2024/01/02/series.csv"),
+    ];
+    ensure!(
+        keys(&t.lake).await? == expected,
+        "keys {:?}",
+        keys(&t.lake).await?
+    );
+    if t.lake.has_object_metadata() {
+        let head = t
+            .lake
+            .store()
+            .get_opts(
+                &plan[0].key,
+                GetOptions {
+                    head: true,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let meta = |k: &'static str| {
+            head.attributes
+                .get(&Attribute::Metadata(k.into()))
+                .map(|v| v.as_ref().to_owned())
+        };
+        ensure!(meta("rows") == Some("100".into()) && meta("rejected") == Some("0".into()));
+        ensure!(
+            meta("titles") == Some(movies.titles.to_string())
+                && meta("sha256") == Some(movies.digest.sha256.clone())
+        );
+    }
+    Ok(())
+}
+
+async fn malformed_file_uploads_nothing(t: Target) -> Result<()> {
+    let dir = TempDir::new("bad")?;
+    let text = std::fs::read_to_string(sample("movies_sample_100.csv"))?;
+    // Line 3 gets a rating with a decimal comma, the classic locale bug.
+    let bad: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i != 2 {
+                return line.to_owned();
+            }
+            let mut fields: Vec<&str> = line.split('|').collect();
+            fields[6] = "7,5";
+            fields.join("|")
+        })
+        .collect();
+    let bad_path = dir.path().join("movies.csv");
+    std::fs::write(&bad_path, bad.join("\n") + "\n")?;
+
+    let movies = ingest::validate(&bad_path, RawKind::Movies, 20)?;
+    let series = ingest::validate(&sample("series_sample_100.csv"), RawKind::Series, 20)?;
+    ensure!(
+        movies.rejected == 1 && movies.errors.len() == 1,
+        "{movies:?}"
+    );
+    let refused = ingest::plan(
+        &t.lake,
+        vec![series.clone(), movies.clone()],
+        date(),
+        Mode::Strict,
+    );
+    let text = refused
+        .map(|p| format!("{p:?}"))
+        .unwrap_or_else(|e| e.to_string());
+    ensure!(
+        text.contains("1 of 100 rows rejected")
+            && text.contains("movies.csv:3: column notaMedia")
+            && text.contains("nothing was uploaded"),
+        "{text}"
+    );
+    ensure!(keys(&t.lake).await?.is_empty());
+
+    // A series file given as movies is refused by its header, before any row is read.
+    let wrong = ingest::validate(&sample("series_sample_100.csv"), RawKind::Movies, 20);
+    ensure!(
+        matches!(wrong, Err(ingest::IngestError::Raw(_))),
+        "{wrong:?}"
+    );
+
+    // Lenient mode uploads the raw bytes as they are and records the rejects.
+    let plan = ingest::plan(&t.lake, vec![movies], date(), Mode::Lenient)?;
+    ingest::upload(&t.lake, &plan[0], &UploadOptions::default(), &NoProgress).await?;
+    ensure!(keys(&t.lake).await?.len() == 1);
+    Ok(())
+}
+
 /// Records progress calls: totals announced, parts advanced, bytes advanced.
 #[derive(Default)]
 struct Counter(Mutex<(Vec<u64>, usize, u64)>);
@@ -345,6 +455,8 @@ conformance!(
     multipart_upload_is_verified_and_create_only,
     file_changed_after_validation_stores_nothing,
     create_only_put_refuses_an_existing_key,
+    ingest_writes_both_raw_files_with_counts,
+    malformed_file_uploads_nothing,
 );
 
 /// Kills its server when the first part is stored.
