@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_ingest;
 mod cmd_serve;
 
 /// cinelake: a movie-and-series data lake with in-browser analytics.
@@ -27,7 +28,7 @@ enum Command {
     /// Generate raw files in the challenge's format, at any scale, deterministically.
     Gen,
     /// Upload raw files to the lake's Raw zone, verified and create-only.
-    Ingest,
+    Ingest(cmd_ingest::Args),
     /// Refine Raw into Trusted and Refined with DataFusion (or Spark).
     Refine,
     /// Write presigned URLs for the refined extract into the site's manifest.json.
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Ingest(args) => cmd_ingest::run(args),
         Command::Serve(args) => cmd_serve::run(args),
         other => {
             let name = format!("{other:?}").to_lowercase();
