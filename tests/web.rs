@@ -2,6 +2,14 @@
 //! `cargo test --target wasm32-unknown-unknown -p cinelake-dashboard --test web`.
 #![cfg(target_arch = "wasm32")]
 
+use cinelake_core::yearly::{Columns, Filter, Totals, aggregate};
+use cinelake_dashboard::chart::{self, Axes, Palette, Style};
+use cinelake_dashboard::i18n::Lang;
+use cinelake_dashboard::load::{self, LoadError, Progress};
+use cinelake_dashboard::state::{Split, Theme, ViewState};
+use cinelake_dashboard::views::{BadRows, KpiCards};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -12,13 +20,335 @@ fn document() -> web_sys::Document {
         .expect("a browser test runs in a page with a document")
 }
 
-#[wasm_bindgen_test]
-fn app_renders_its_header() {
+/// A fresh element in the page to mount a component into.
+fn host() -> web_sys::HtmlElement {
     let host = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&host).unwrap();
-    let host: web_sys::HtmlElement = wasm_bindgen::JsCast::unchecked_into(host);
+    host.unchecked_into()
+}
+
+/// Lets effects and spawned tasks run.
+async fn tick() {
+    load::yield_now().await;
+}
+
+const EXTRACT: &str =
+    "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes
+movie,tt0000001,One,,2000,,90,Comedy,8.0,100
+movie,tt0000002,Two,,2000,,95,Comedy;Drama,6.0,300
+series,tt0000003,Three,,2001,2003,25,Animation;Comedy,9.0,50
+movie,tt0000004,<img src=x onerror=alert(1)>,,2001,,90,Comedy,11.0,10
+film,tt0000005,Five,,2001,,90,Comedy,5.0,10
+movie,tt0000006,Six,,,,90,Animation,7.0,1
+";
+
+#[wasm_bindgen_test]
+fn app_renders_its_header() {
+    let host = host();
     let handle = leptos::mount::mount_to(host.clone(), cinelake_dashboard::App);
-    let heading = host.query_selector("h1").unwrap().expect("the app has a heading");
+    let heading = host
+        .query_selector("h1")
+        .unwrap()
+        .expect("the app has a heading");
     assert_eq!(heading.text_content().as_deref(), Some("cinelake"));
     drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn parse_counts_titles_and_bad_rows_and_reports_progress() {
+    let seen = std::cell::RefCell::new(Vec::new());
+    let progress = |p: Progress| seen.borrow_mut().push(p);
+    let dataset = load::parse(EXTRACT.as_bytes().to_vec(), "test.csv".into(), &progress)
+        .await
+        .expect("the header is right");
+    assert_eq!(dataset.titles.len(), 4);
+    assert_eq!(dataset.columns.len(), 4);
+    assert_eq!(dataset.bad_rows, 2);
+    assert_eq!(dataset.bad_examples.len(), 2);
+    assert!(
+        dataset.bad_examples[0].contains("line 5"),
+        "{:?}",
+        dataset.bad_examples
+    );
+    assert!(
+        dataset.bad_examples[1].contains("line 6"),
+        "{:?}",
+        dataset.bad_examples
+    );
+    let last = *seen.borrow().last().expect("progress was reported");
+    assert_eq!(
+        last,
+        Progress::Parse {
+            bytes: EXTRACT.len() as u64,
+            total: EXTRACT.len() as u64,
+            rows: 6
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+async fn parse_refuses_a_file_that_is_not_an_extract() {
+    let error = load::parse(
+        b"id|tituloPincipal\n".to_vec(),
+        "movies.csv".into(),
+        &|_| {},
+    )
+    .await
+    .expect_err("a raw file is not an extract");
+    assert!(matches!(error, LoadError::NotExtract(_)), "{error:?}");
+    assert!(
+        error
+            .message(Lang::En)
+            .starts_with("the file is not a cinelake extract")
+    );
+}
+
+#[wasm_bindgen_test]
+fn load_errors_are_explained_in_words() {
+    let expired = LoadError::Http {
+        url: "https://bucket.example/titles.csv".into(),
+        status: 403,
+        presigned: true,
+    };
+    let message = expired.message(Lang::En);
+    assert!(message.contains("expired or was altered"), "{message}");
+    assert!(message.contains("cinelake publish"), "{message}");
+    assert!(expired.message(Lang::PtBr).contains("expirou"));
+    let cors = LoadError::Network {
+        url: "https://elsewhere.example/x.csv".into(),
+        origin: "http://127.0.0.1:8080".into(),
+    };
+    let message = cors.message(Lang::En);
+    assert!(
+        message.contains("CORS") && message.contains("http://127.0.0.1:8080"),
+        "{message}"
+    );
+    let missing = LoadError::Http {
+        url: "u".into(),
+        status: 404,
+        presigned: true,
+    };
+    assert!(missing.message(Lang::En).contains("404"));
+    // Signatures stay out of what the page shows.
+    assert_eq!(
+        load::display_url("https://b.example/t.csv?X-Amz-Signature=abc"),
+        "https://b.example/t.csv"
+    );
+    assert!(load::is_presigned(
+        "https://b.example/t.csv?X-Amz-Signature=abc"
+    ));
+    assert!(!load::is_presigned("https://b.example/t.csv"));
+}
+
+#[wasm_bindgen_test]
+fn manifest_gives_the_titles_url() {
+    let check = |text: &str, expected: Result<&str, &str>| {
+        let got = load::manifest_url(text);
+        match expected {
+            Ok(url) => assert_eq!(got, Ok(url.to_string()), "{text}"),
+            Err(reason) => match got {
+                Err(LoadError::Manifest(got)) => assert!(got.contains(reason), "{got}"),
+                other => panic!("{text}: expected a manifest error, got {other:?}"),
+            },
+        }
+    };
+    check(
+        r#"{"version":1,"datasets":[{"name":"other","url":"a"},{"name":"titles","url":"https://x/t.csv?sig"}]}"#,
+        Ok("https://x/t.csv?sig"),
+    );
+    check(r#"{"version":2,"datasets":[]}"#, Err("version"));
+    check(r#"{"version":1}"#, Err("datasets"));
+    check(
+        r#"{"version":1,"datasets":[{"name":"titles"}]}"#,
+        Err("url"),
+    );
+    check(r#"{"version":1,"datasets":[]}"#, Err("titles"));
+    check("not json", Err("JSON"));
+}
+
+#[wasm_bindgen_test]
+fn numbers_follow_the_language() {
+    let check = |lang: Lang, value: f64, places: usize, expected: &str| {
+        assert_eq!(lang.dec(value, places), expected, "{lang:?} {value}");
+    };
+    check(Lang::En, 1234567.891, 2, "1,234,567.89");
+    check(Lang::PtBr, 1234567.891, 2, "1.234.567,89");
+    check(Lang::PtBr, 7.25, 1, "7,2");
+    check(Lang::En, 0.0, 0, "0");
+    check(Lang::En, -0.001, 2, "0.00");
+    check(Lang::En, -12.5, 1, "-12.5");
+    assert_eq!(Lang::En.int(1000), "1,000");
+    assert_eq!(Lang::PtBr.int(363_000), "363.000");
+    assert_eq!(Lang::En.int(999), "999");
+}
+
+#[wasm_bindgen_test]
+fn view_state_round_trips_through_the_url() {
+    let state = ViewState {
+        kinds: [false, true],
+        groups: [true, false, true, false],
+        from: Some(1950),
+        to: Some(1999),
+        min_votes: 500,
+        weighted: true,
+        split: Split::Genre,
+        lang: Some(Lang::PtBr),
+        theme: Some(Theme::Dark),
+    };
+    let pairs = state.to_pairs();
+    let back = ViewState::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+    assert_eq!(back, state);
+    assert!(ViewState::default().to_pairs().is_empty());
+    // Garbage in a shared link falls back to defaults instead of failing.
+    let odd = ViewState::from_pairs([("kind", "film"), ("from", "x"), ("min_votes", "-3")]);
+    assert_eq!(odd, ViewState::default());
+    assert_eq!(state.filter().years, (1950, 1999));
+}
+
+#[wasm_bindgen_test]
+async fn kpi_cards_show_core_totals_in_the_chosen_language() {
+    let totals = Totals {
+        titles: 12345,
+        movies: 10000,
+        series: 2345,
+        rated: 12000,
+        votes: 9_876_543,
+        mean_rating: Some(6.54321),
+        weighted_mean_rating: Some(7.1),
+        years: Some((1906, 2024)),
+    };
+    let host = host();
+    let lang = RwSignal::new(Lang::PtBr);
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! { <KpiCards totals=Signal::derive(move || Some(totals)) lang=lang /> }
+    });
+    tick().await;
+    let card = |kpi: &str| {
+        host.query_selector(&format!("[data-kpi={kpi}]"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("card {kpi}"))
+    };
+    let shown = |kpi: &str| {
+        card(kpi)
+            .query_selector(".card-value")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
+    };
+    assert_eq!(shown("titles"), "12.345");
+    assert_eq!(shown("votes"), "9.876.543");
+    assert_eq!(shown("mean_rating"), "6,54");
+    assert_eq!(shown("years"), "1906–2024");
+    assert_eq!(
+        card("mean_rating").get_attribute("data-value").as_deref(),
+        Some("6.5432")
+    );
+    assert_eq!(
+        card("movies").get_attribute("data-value").as_deref(),
+        Some("10000")
+    );
+    lang.set(Lang::En);
+    tick().await;
+    assert_eq!(shown("titles"), "12,345");
+    assert_eq!(shown("mean_rating"), "6.54");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn data_is_rendered_as_text_never_as_html() {
+    let host = host();
+    let evil = "line 2: column title: <img src=x onerror=alert(1)>".to_string();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! { <BadRows count=1 examples=vec![evil.clone()] lang=Signal::derive(|| Lang::En) /> }
+    });
+    tick().await;
+    assert!(
+        host.query_selector("img").unwrap().is_none(),
+        "no element came from data"
+    );
+    let code = host
+        .query_selector("code")
+        .unwrap()
+        .expect("the example is shown");
+    assert_eq!(
+        code.text_content().as_deref(),
+        Some("line 2: column title: <img src=x onerror=alert(1)>")
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn charts_draw_and_map_pixels_back_to_years() {
+    let dataset = load::parse(EXTRACT.as_bytes().to_vec(), "t".into(), &|_| {})
+        .await
+        .unwrap();
+    let yearly = aggregate(&dataset.columns, &Filter::default());
+    let data = chart::rating_data(&yearly, Split::Kind, false, Theme::Light, Lang::En);
+    assert_eq!(data.years, [2000, 2001]);
+    assert_eq!(data.series.len(), 2, "movies and series both have titles");
+    assert_eq!(data.series[0].values, [Some(7.0), None]);
+    assert_eq!(data.series[1].values, [None, Some(9.0)]);
+    let releases = chart::releases_data(&yearly, Split::Genre, Theme::Dark, Lang::En);
+    let labels: Vec<&str> = releases.series.iter().map(|s| s.label).collect();
+    assert_eq!(labels, ["Comedy", "Comedy + Animation"]);
+
+    let canvas: web_sys::HtmlCanvasElement = document()
+        .create_element("canvas")
+        .unwrap()
+        .unchecked_into();
+    // Through the DOM interface: Leptos' `ElementExt::style` shadows `HtmlElement::style`.
+    let style = web_sys::HtmlElement::style(&canvas);
+    style.set_property("width", "600px").unwrap();
+    style.set_property("height", "300px").unwrap();
+    style.set_property("display", "block").unwrap();
+    host().append_child(&canvas).unwrap();
+    let axes = Axes {
+        x: "Year",
+        y: "Rating",
+        lang: Lang::En,
+        y_places: 1,
+    };
+    let layout = chart::draw(
+        &canvas,
+        &data,
+        Style::Lines,
+        &axes,
+        Palette::of(Theme::Light),
+    )
+    .expect("drawing works");
+    assert!(layout.left > 0.0 && layout.right <= 600.0 && layout.left < layout.right);
+    assert_eq!((layout.first_year, layout.last_year), (2000, 2001));
+    for year in [2000, 2001] {
+        assert_eq!(layout.year_at(layout.x_of(year)), Some(year));
+    }
+    assert_eq!(layout.year_at(layout.left - 1.0), None);
+    // Something was drawn: the canvas is not blank.
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let pixels = context
+        .get_image_data(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        )
+        .unwrap()
+        .data();
+    assert!(
+        pixels.chunks(4).any(|p| p[0] < 200),
+        "the chart drew dark pixels"
+    );
+    // An empty filter result draws an empty chart instead of failing.
+    let empty = aggregate(&Columns::new(), &Filter::default());
+    let none = chart::rating_data(&empty, Split::Kind, true, Theme::Dark, Lang::PtBr);
+    assert!(none.is_empty());
+    chart::draw(
+        &canvas,
+        &none,
+        Style::StackedBars,
+        &axes,
+        Palette::of(Theme::Dark),
+    )
+    .unwrap();
 }

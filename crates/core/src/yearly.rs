@@ -549,6 +549,111 @@ mod tests {
         assert_eq!(parse_group("Comedy"), None);
     }
 
+    /// The filters the end-to-end tests apply to the sample extract, as the dashboard's URL
+    /// spells them (`tests/e2e/dashboard.test.mjs` opens `?data=…&<query>`).
+    fn scenarios() -> Vec<(&'static str, &'static str, Filter)> {
+        vec![
+            ("all", "", Filter::default()),
+            (
+                "series",
+                "kind=series",
+                Filter {
+                    kinds: [false, true],
+                    ..Filter::default()
+                },
+            ),
+            (
+                "comedy",
+                "genre=comedy",
+                Filter {
+                    groups: [true, false, false, false],
+                    ..Filter::default()
+                },
+            ),
+            (
+                "years_1920_1940_min_100_votes",
+                "from=1920&to=1940&min_votes=100",
+                Filter {
+                    years: (1920, 1940),
+                    min_votes: 100,
+                    ..Filter::default()
+                },
+            ),
+            (
+                "nothing",
+                "kind=movie&genre=animation",
+                Filter {
+                    kinds: [true, false],
+                    groups: [false, true, false, false],
+                    ..Filter::default()
+                },
+            ),
+        ]
+    }
+
+    /// Writes or checks `testdata/extract/expected/`: the aggregates CSV and KPI totals that the
+    /// dashboard must show for each scenario. `CINELAKE_BLESS=1` rewrites them.
+    fn check_expectations(extract: &str, expected_dir: &str) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read(root.join(extract)).expect("the extract fixture exists");
+        let (titles, errors) = crate::extract::ExtractReader::new(text.as_slice())
+            .expect("the fixture has the extract header")
+            .read_all();
+        assert!(errors.is_empty(), "{errors:?}");
+        let columns = Columns::from_titles(&titles);
+        let dir = root.join(expected_dir);
+        let mut totals_csv = String::from(
+            "scenario,query,titles,movies,series,votes,mean_rating,weighted_mean_rating,years\n",
+        );
+        let mut files = vec![];
+        for (name, query, filter) in scenarios() {
+            let yearly = aggregate(&columns, &filter);
+            let totals = yearly.totals();
+            let mean = |m: Option<f64>| m.map(|m| format!("{m:.4}")).unwrap_or_default();
+            let _ = writeln!(
+                totals_csv,
+                "{name},{query},{},{},{},{},{},{},{}",
+                totals.titles,
+                totals.movies,
+                totals.series,
+                totals.votes,
+                mean(totals.mean_rating),
+                mean(totals.weighted_mean_rating),
+                totals
+                    .years
+                    .map(|(a, b)| format!("{a}-{b}"))
+                    .unwrap_or_default(),
+            );
+            files.push((format!("{name}.csv"), yearly.to_csv()));
+        }
+        files.push(("totals.csv".into(), totals_csv));
+        for (file, content) in files {
+            let path = dir.join(&file);
+            if std::env::var_os("CINELAKE_BLESS").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &content).unwrap();
+            } else {
+                let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                    panic!("{}: {e}; run with CINELAKE_BLESS=1", path.display())
+                });
+                assert_eq!(
+                    committed,
+                    content,
+                    "{} is stale; run with CINELAKE_BLESS=1",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sample_extract_expectations_are_current() {
+        check_expectations(
+            "testdata/extract/sample_titles.csv",
+            "testdata/extract/expected",
+        );
+    }
+
     fn arb_title() -> impl Strategy<Value = Title> {
         (
             any::<bool>(),
