@@ -1,0 +1,20 @@
+-- @view extract
+-- @output extract
+--
+-- Stage 4 of 4: the dashboard extract (DESIGN.md, "The dashboard extract"), one row per refined
+-- title in the contract's column order. Genres are ';'-joined there. The driver writes it as
+-- RFC 4180 CSV with the core crate's extract writer (DataFusion) or Spark's CSV writer set to
+-- RFC 4180 quoting (jobs/spark/refine.py).
+SELECT
+  kind,
+  id,
+  title,
+  original_title,
+  year,
+  end_year,
+  runtime_minutes,
+  replace(genres, ',', ';') AS genres,
+  rating,
+  votes
+FROM refined
+ORDER BY kind, id
