@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_ingest;
+mod cmd_deploy;
+mod cmd_publish;
 mod cmd_serve;
 
 /// cinelake: a movie-and-series data lake with in-browser analytics.
@@ -32,9 +34,9 @@ enum Command {
     /// Refine Raw into Trusted and Refined with DataFusion (or Spark).
     Refine,
     /// Write presigned URLs for the refined extract into the site's manifest.json.
-    Publish,
+    Publish(cmd_publish::Args),
     /// Upload the built dashboard to the site bucket and set CORS on the data bucket.
-    Deploy,
+    Deploy(cmd_deploy::Args),
     /// Serve an S3-compatible endpoint over a local folder.
     Serve(cmd_serve::Args),
     /// Run the whole pipeline on an embedded local lake and open the dashboard.
@@ -63,6 +65,8 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Ingest(args) => cmd_ingest::run(args),
+        Command::Publish(args) => cmd_publish::run(args),
+        Command::Deploy(args) => cmd_deploy::run(args),
         Command::Serve(args) => cmd_serve::run(args),
         other => {
             let name = format!("{other:?}").to_lowercase();
