@@ -10,6 +10,7 @@
 
 pub mod extract;
 pub mod fold;
+pub mod generate;
 pub mod raw;
 pub mod title;
 pub mod yearly;

@@ -277,8 +277,11 @@ const CHUNK: usize = 256 * 1024;
 ///             tt0000009|Miss Jerry|Miss Jerry|1894|45|Romance|7,5|200|actor|\\N|W. C.|1875|1933|actor|tt0000009\r\n";
 /// let mut reader = RawReader::new(file.as_bytes(), "movies.csv", &ReaderOptions::default()).unwrap();
 /// assert_eq!(reader.kind(), RawKind::Movies);
-/// assert_eq!(reader.next_row().unwrap().unwrap().votes, Some(200));
-/// let error = reader.next_row().unwrap().unwrap_err();
+/// // `next_row` gives `Some` until the end, then `Ok` unless reading failed, then the row or
+/// // its error.
+/// let row = reader.next_row().unwrap().unwrap();
+/// assert_eq!(row.unwrap().votes, Some(200));
+/// let error = reader.next_row().unwrap().unwrap().unwrap_err();
 /// assert_eq!(error.to_string(), r#"movies.csv:3: column notaMedia: "7,5" is not a number"#);
 /// assert!(reader.next_row().is_none());
 /// ```
@@ -374,6 +377,8 @@ impl<R: Read> RawReader<R> {
                         Some(RawKind::Series) => " (a series header)",
                         _ => " (a movies header)",
                     }
+                } else if std::str::from_utf8(header).is_err() {
+                    " (not valid UTF-8)"
                 } else if !header.contains(&b'|') && header.contains(&b',') {
                     " (the file looks comma-delimited; the raw format uses |)"
                 } else if !header.contains(&b'|') && header.contains(&b';') {
@@ -386,7 +391,11 @@ impl<R: Read> RawReader<R> {
                 return Err(RawError::Header {
                     file: file.to_string(),
                     expected: expected_text(),
-                    found: truncate(&text, 400),
+                    found: if header.is_empty() {
+                        "an empty line".to_string()
+                    } else {
+                        truncate(&text, 400)
+                    },
                     hint,
                 });
             }

@@ -1,0 +1,105 @@
+//! The malformed-input corpus: every file in `tests/corpus/raw/` (at the workspace root) is read
+//! strictly, and what the reader says must equal the file's `.expected` neighbour exactly.
+//!
+//! A file named `NAME.movies.csv` is read expecting a movies header, `NAME.series.csv` a series
+//! header. The `.expected` file holds either the one error that stopped reading, or a line
+//! `rows R, rejected J, titles T` followed by each rejected row's message. To add a case, add the
+//! input, run `BLESS=1 cargo test -p cinelake-core --test corpus`, and review the new `.expected`
+//! file by hand before committing it.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use cinelake_core::raw::{CheckOptions, RawKind, check};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/raw")
+}
+
+/// What the reader reports for one corpus file, in the `.expected` format.
+fn report(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a UTF-8 file name");
+    let expect = if name.ends_with(".series.csv") {
+        RawKind::Series
+    } else {
+        RawKind::Movies
+    };
+    let bytes = std::fs::read(path).expect("a readable corpus file");
+    let options = CheckOptions {
+        expect: Some(expect),
+        max_errors: 1000,
+        ..CheckOptions::default()
+    };
+    match check(&bytes[..], name, &options) {
+        Err(error) => format!("{error}\n"),
+        Ok(s) => {
+            let mut out = format!(
+                "rows {}, rejected {}, titles {}\n",
+                s.rows,
+                s.rejected,
+                s.folded.titles.len()
+            );
+            for error in &s.errors {
+                writeln!(out, "{error}").expect("writing to a String");
+            }
+            out
+        }
+    }
+}
+
+#[test]
+fn every_malformed_file_fails_with_its_exact_error() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .expect("the corpus folder")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    inputs.sort();
+    assert!(
+        inputs.len() >= 20,
+        "the corpus has only {} inputs",
+        inputs.len()
+    );
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let got = report(input);
+        let expected_path = input.with_extension("expected");
+        if bless {
+            std::fs::write(&expected_path, &got).expect("writing the expected file");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} has no .expected file", input.display()));
+        if got != expected {
+            failures.push(format!(
+                "{}:\n  expected: {expected:?}\n  got:      {got:?}",
+                input.display()
+            ));
+        }
+        // Strict mode must refuse every corpus file: each one is malformed.
+        assert!(
+            !got.starts_with("rows") || !got.contains("rejected 0,"),
+            "{} passed",
+            input.display()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_expected_file_has_an_input() {
+    for entry in std::fs::read_dir(corpus_dir()).expect("the corpus folder") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "expected") {
+            assert!(
+                path.with_extension("csv").exists(),
+                "{} has no input",
+                path.display()
+            );
+        }
+    }
+}
