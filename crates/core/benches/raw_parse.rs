@@ -12,7 +12,11 @@ use cinelake_core::raw::{CheckOptions, RawKind, RawReader, ReaderOptions, check}
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn raw_parse(c: &mut Criterion) {
-    let bytes = raw_bytes(&GenOptions { kind: RawKind::Movies, titles: 250_000, seed: 42 });
+    let bytes = raw_bytes(&GenOptions {
+        kind: RawKind::Movies,
+        titles: 250_000,
+        seed: 42,
+    });
     let mut group = c.benchmark_group("raw_parse");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.sample_size(10);
