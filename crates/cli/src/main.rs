@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_check;
+mod cmd_gen;
 mod cmd_ingest;
 mod cmd_deploy;
 mod cmd_publish;
@@ -26,9 +28,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Validate raw movies.csv / series.csv files and report rows, titles and rejects.
-    Check,
+    Check(cmd_check::Args),
     /// Generate raw files in the challenge's format, at any scale, deterministically.
-    Gen,
+    Gen(cmd_gen::Args),
     /// Upload raw files to the lake's Raw zone, verified and create-only.
     Ingest(cmd_ingest::Args),
     /// Refine Raw into Trusted and Refined with DataFusion (or Spark).
@@ -64,6 +66,8 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Check(args) => cmd_check::run(args),
+        Command::Gen(args) => cmd_gen::run(args),
         Command::Ingest(args) => cmd_ingest::run(args),
         Command::Publish(args) => cmd_publish::run(args),
         Command::Deploy(args) => cmd_deploy::run(args),
