@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The README's demo command: installs what is missing, builds the dashboard and serves it on
-# loopback with the sample extract, then prints the URL. Ctrl-C stops it.
+# The README's demo command: installs what is missing, builds the dashboard and the CLI, then runs
+# `cinelake demo` — the whole pipeline (generate → ingest → refine → deploy → publish) on an
+# embedded S3-compatible lake under ./cinelake-demo — and prints the dashboard URL. Ctrl-C stops it.
+# Extra arguments go to `cinelake demo` (for example --port 9100, or --movies F --series F).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CINELAKE_ROOT"
 
 scripts/bootstrap.sh
+echo "demo: building the dashboard (trunk, release)"
 trunk build --release --locked --offline
-mkdir -p dist/data
-cp testdata/extract/sample_titles.csv dist/data/titles.csv 2>/dev/null || true
-port="${CINELAKE_DEMO_PORT:-8080}"
-echo
-echo "cinelake dashboard: http://127.0.0.1:$port/?data=data/titles.csv"
-echo "(Ctrl-C to stop)"
-exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist
+echo "demo: building the cinelake CLI"
+# The debug build shares the test suite's cache; it refines the demo's data in seconds.
+cargo build --locked --offline --quiet -p cinelake
+exec "$CARGO_TARGET_DIR/debug/cinelake" demo --dist dist "$@"

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_check;
+mod cmd_demo;
+mod cmd_deploy;
 mod cmd_gen;
 mod cmd_ingest;
-mod cmd_deploy;
 mod cmd_publish;
+mod cmd_refine;
 mod cmd_serve;
 
 /// cinelake: a movie-and-series data lake with in-browser analytics.
@@ -34,7 +36,7 @@ enum Command {
     /// Upload raw files to the lake's Raw zone, verified and create-only.
     Ingest(cmd_ingest::Args),
     /// Refine Raw into Trusted and Refined with DataFusion (or Spark).
-    Refine,
+    Refine(cmd_refine::Args),
     /// Write presigned URLs for the refined extract into the site's manifest.json.
     Publish(cmd_publish::Args),
     /// Upload the built dashboard to the site bucket and set CORS on the data bucket.
@@ -42,7 +44,7 @@ enum Command {
     /// Serve an S3-compatible endpoint over a local folder.
     Serve(cmd_serve::Args),
     /// Run the whole pipeline on an embedded local lake and open the dashboard.
-    Demo,
+    Demo(cmd_demo::Args),
     /// Enrich refined titles with data from the TMDB API.
     Enrich,
     /// Fit and evaluate the rating model on a dashboard extract.
@@ -69,9 +71,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Check(args) => cmd_check::run(args),
         Command::Gen(args) => cmd_gen::run(args),
         Command::Ingest(args) => cmd_ingest::run(args),
+        Command::Refine(args) => cmd_refine::run(args),
         Command::Publish(args) => cmd_publish::run(args),
         Command::Deploy(args) => cmd_deploy::run(args),
         Command::Serve(args) => cmd_serve::run(args),
+        Command::Demo(args) => cmd_demo::run(args),
         other => {
             let name = format!("{other:?}").to_lowercase();
             anyhow::bail!("`cinelake {name}` is not available in this build yet")
