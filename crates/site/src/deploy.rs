@@ -6,7 +6,8 @@
 //! (still pointing at the old hashed assets, which stay) is what readers get. A failure part-way
 //! leaves the old site working; running deploy again finishes the job.
 //!
-//! A `manifest.json` inside `dist/` (a leftover of local testing) is never uploaded: the site's
+//! Hidden files and folders (`.stage`, which Trunk uses while building) are skipped. A
+//! `manifest.json` inside `dist/` (a leftover of local testing) is never uploaded: the site's
 //! manifest is publish's, and deploying must not replace live links with stale ones.
 
 use std::path::{Path as FsPath, PathBuf};
@@ -155,6 +156,10 @@ fn walk(root: &FsPath, dir: &FsPath, out: &mut Vec<(String, PathBuf)>) -> Result
         .map_err(read_error)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
+        // Hidden entries are tool state (Trunk's `.stage` while it builds, editor files), not site.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let path = entry.path();
         // `metadata` follows symlinks: a link to a file is deployed as that file.
         let meta = std::fs::metadata(&path).map_err(|source| SiteError::Read {

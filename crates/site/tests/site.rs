@@ -363,6 +363,9 @@ fn fake_dist(dir: &FsPath) -> Result<()> {
     for (name, body) in files {
         std::fs::write(dir.join(name), body)?;
     }
+    // Trunk's staging folder while a build runs: never deployed.
+    std::fs::create_dir_all(dir.join(".stage"))?;
+    std::fs::write(dir.join(".stage/index.html"), b"half-built")?;
     Ok(())
 }
 
