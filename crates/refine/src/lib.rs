@@ -29,6 +29,7 @@ pub mod stages;
 pub mod titles;
 
 mod datafusion_engine;
+mod rooted;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -203,7 +204,7 @@ pub fn lake_store(lake: &cinelake_lake::Lake) -> Arc<dyn ObjectStore> {
     if prefix.as_ref().is_empty() {
         lake.store()
     } else {
-        Arc::new(object_store::prefix::PrefixStore::new(lake.store(), prefix))
+        Arc::new(rooted::RootedStore::new(lake.store(), prefix))
     }
 }
 

@@ -1048,6 +1048,11 @@ async fn an_s3_lake_refines_like_a_folder() -> Result<()> {
     let report = refine(store.clone(), &options(None)).await?;
     let titles = extract_titles(store.as_ref(), &report.manifest.extract.key).await?;
     assert_eq!(titles, reference(&movies, &series)?.titles);
+    assert!(
+        report.manifest.stages["trusted"].rows_in > 80,
+        "{:?}",
+        report.manifest.stages
+    );
     assert!(refine(store.clone(), &options(None)).await?.reused);
     Ok(())
 }
