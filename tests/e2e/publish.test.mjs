@@ -268,3 +268,21 @@ test('an expired manifest shows the expiry message', async () => {
     await browser.close();
   }
 });
+
+test('publish --gzip: the page reads the gzip-encoded copy (Content-Encoding: gzip)', async () => {
+  const published = cinelake('publish', '--lake', 's3://lake', '--site', 's3://site', '--gzip');
+  assert.match(published, /linked +Refined\/runs\/e2e\/dashboard\/titles\.csv\.gz/);
+  const manifest = await readManifest();
+  const direct = await fetch(manifest.datasets[0].url, { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(direct.status, 200);
+  assert.equal(direct.headers.get('content-encoding'), 'gzip');
+  assert.equal(await direct.text(), EXTRACT, 'fetch decodes it to the extract');
+  const browser = await launchMapped();
+  try {
+    const { page, errors, state } = await openSite(browser, 'site.test');
+    assert.equal(state, 'ready', `page says: ${(await page.textContent('body')).slice(0, 400)}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
