@@ -5,8 +5,8 @@
 //!   URL for the extract it names (SigV4, at most 7 days, see [`parse_expiry`]) and writes the
 //!   site's `manifest.json` ([`SiteManifest`]), optionally after storing a gzip-encoded copy.
 //! - [`plan_deploy`] validates a built `dist/` folder and decides each file's `Content-Type` and
-//!   `Cache-Control` ([`content`]); [`deploy()`] uploads it with `index.html` last, so a reader never
-//!   gets a page whose assets are missing.
+//!   `Cache-Control` ([`content_type`], [`cache_control`]); [`deploy()`] uploads it with
+//!   `index.html` last, so a reader never gets a page whose assets are missing.
 //! - [`set_cors`] lets the site's origin read the data bucket ([`cors_xml`]).
 //!
 //! Architecture invariant: nothing this crate writes to a site contains a secret. The manifest

@@ -464,3 +464,88 @@ fn deploy_refuses_an_incomplete_dist_before_uploading_anything() -> Result<()> {
     let _ = std::fs::remove_dir_all(dist);
     Ok(())
 }
+
+/// The CORS rule deploy sets, on the real test server (SeaweedFS, from `scripts/s3-server.sh`):
+/// the site's origin may GET through a presigned URL, another origin gets no CORS grant.
+/// Like the lake's S3 tests, this fails (never skips) without the server's environment.
+#[tokio::test]
+async fn set_cors_on_seaweedfs_allows_the_site_origin_only() -> Result<()> {
+    let var = |name: &str| {
+        std::env::var(name).with_context(|| {
+            format!("{name} is not set: run through `scripts/s3-server.sh run cargo test -p cinelake-site`")
+        })
+    };
+    let (endpoint, region) = (
+        var("CINELAKE_TEST_S3_ENDPOINT")?,
+        var("CINELAKE_TEST_S3_REGION")?,
+    );
+    let options = LakeOptions {
+        endpoint: Some(endpoint.clone()),
+        region: Some(region),
+        credentials: Some(StaticCredentials {
+            access_key_id: var("CINELAKE_TEST_S3_ACCESS_KEY")?,
+            secret_access_key: var("CINELAKE_TEST_S3_SECRET_KEY")?,
+            session_token: None,
+        }),
+        ..LakeOptions::default()
+    };
+    let bucket = format!(
+        "site-cors-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_subsec_nanos()
+    );
+    let data = Lake::open(&format!("s3://{bucket}").parse()?, &options)?;
+    data.create_bucket().await?;
+    let key = data.key("Refined/dashboard/titles.csv");
+    data.store()
+        .put(&key, PutPayload::from(EXTRACT.as_bytes().to_vec()))
+        .await?;
+    cinelake_site::set_cors(&data, "http://site.example:8080").await?;
+    let url = data.signed_get_url(&key, Duration::from_secs(300)).await?;
+
+    let client = reqwest::Client::new();
+    let allowed = client
+        .get(url.clone())
+        .header("Origin", "http://site.example:8080")
+        .send()
+        .await?;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(allowed.status().as_u16(), 200);
+    assert_eq!(
+        header(&allowed, "access-control-allow-origin").as_deref(),
+        Some("http://site.example:8080")
+    );
+    let exposed = header(&allowed, "access-control-expose-headers").unwrap_or_default();
+    for name in ["Content-Length", "Content-Range", "ETag"] {
+        assert!(exposed.contains(name), "{name} exposed: {exposed}");
+    }
+    let other = client
+        .get(url.clone())
+        .header("Origin", "http://elsewhere.example")
+        .send()
+        .await?;
+    assert_eq!(
+        header(&other, "access-control-allow-origin"),
+        None,
+        "no grant for another origin"
+    );
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, url)
+        .header("Origin", "http://site.example:8080")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "range")
+        .send()
+        .await?;
+    assert_eq!(preflight.status().as_u16(), 200);
+    let methods = header(&preflight, "access-control-allow-methods").unwrap_or_default();
+    assert!(
+        methods.contains("GET") && !methods.contains("PUT"),
+        "{methods}"
+    );
+    Ok(())
+}
