@@ -38,7 +38,8 @@ cargo test --locked --offline --target wasm32-unknown-unknown -p cinelake-dashbo
 step "release build of the dashboard (trunk, wasm-opt)"
 trunk build --release --locked --offline
 
-step "end-to-end tests (Playwright + Chromium)"
-node --test tests/e2e/
+step "end-to-end tests (Playwright + Chromium, the cinelake binary, SeaweedFS)"
+cargo build --locked --offline --quiet -p cinelake
+node --test --test-concurrency=1 tests/e2e/
 
 printf '\nall tests passed in %ss\n' "$(( $(date +%s) - started ))"
