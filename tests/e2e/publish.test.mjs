@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, distDir, openPage } from './support.mjs';
+import { chromium, distDir, openPage, repoRoot } from './support.mjs';
 
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/cinelake/target');
 const cinelakeBin = process.env.CINELAKE_BIN || path.join(targetDir, 'debug/cinelake');
@@ -277,6 +277,31 @@ test('publish --gzip: the page reads the gzip-encoded copy (Content-Encoding: gz
   assert.equal(direct.status, 200);
   assert.equal(direct.headers.get('content-encoding'), 'gzip');
   assert.equal(await direct.text(), EXTRACT, 'fetch decodes it to the extract');
+  const browser = await launchMapped();
+  try {
+    const { page, errors, state } = await openSite(browser, 'site.test');
+    assert.equal(state, 'ready', `page says: ${(await page.textContent('body')).slice(0, 400)}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the whole pipeline: ingest and refine the sample files, publish, and the page renders the refined extract', async () => {
+  s3('PUT', '/pipeline');
+  const samples = path.join(repoRoot, 'testdata/samples');
+  cinelake('ingest', '--lake', 's3://pipeline', '--movies', path.join(samples, 'movies_sample_100.csv'),
+    '--series', path.join(samples, 'series_sample_100.csv'), '--date', '2026-01-02', '--lenient');
+  cinelake('refine', '--lake', 's3://pipeline');
+  const deployed = cinelake('deploy', '--site', 's3://site', '--dist', siteDir, '--data-bucket', 's3://pipeline',
+    '--origin', `http://site.test:${weed.port}`);
+  assert.match(deployed, /cors +s3:\/\/pipeline allows GET, HEAD/);
+  const published = cinelake('publish', '--lake', 's3://pipeline', '--site', 's3://site');
+  const rows = Number(/published (\d+) rows/.exec(published)?.[1]);
+  assert.ok(rows > 0, `the refined extract has titles: ${published}`);
+  const manifest = await readManifest();
+  assert.equal(manifest.datasets[0].rows, rows);
+  assert.match(manifest.datasets[0].url, /\/pipeline\/Refined\/runs\/[^/]+\/dashboard\/titles\.csv\?/);
   const browser = await launchMapped();
   try {
     const { page, errors, state } = await openSite(browser, 'site.test');
