@@ -11,6 +11,7 @@
 pub mod extract;
 pub mod fold;
 pub mod generate;
+pub mod model;
 pub mod raw;
 pub mod title;
 pub mod yearly;
