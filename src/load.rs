@@ -159,15 +159,36 @@ fn absolute(url: &str) -> String {
         .unwrap_or_else(|_| url.to_string())
 }
 
+/// The response `web/boot.js` started fetching for `url` while the wasm compiled, if any (taken
+/// once: a later request for the same URL, such as a retry, fetches anew).
+fn take_prefetch(url: &str) -> Option<js_sys::Promise> {
+    let window = window();
+    let key = JsValue::from_str("cinelakePrefetch");
+    let prefetch = Reflect::get(&window, &key)
+        .ok()
+        .filter(JsValue::is_object)?;
+    let same = Reflect::get(&prefetch, &JsValue::from_str("url"))
+        .ok()?
+        .as_string()?
+        == url;
+    if !same {
+        return None;
+    }
+    let _ = Reflect::delete_property(&window, &key);
+    Reflect::get(&prefetch, &JsValue::from_str("response"))
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
 async fn fetch(url: &str) -> Result<web_sys::Response, LoadError> {
     let shown = display_url(&absolute(url));
     let network = || LoadError::Network {
         url: shown.clone(),
         origin: origin(),
     };
-    let response = JsFuture::from(window().fetch_with_str(url))
-        .await
-        .map_err(|_| network())?;
+    let request = take_prefetch(url).unwrap_or_else(|| window().fetch_with_str(url));
+    let response = JsFuture::from(request).await.map_err(|_| network())?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| network())?;
     if !response.ok() {
         return Err(LoadError::Http {

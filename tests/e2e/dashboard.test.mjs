@@ -4,6 +4,7 @@
 // test), filters change them and the URL, errors are explained, data stays text, and nothing
 // logs a console error.
 import { test, before, after } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,8 +16,8 @@ const extractDir = path.join(repoRoot, 'testdata', 'extract');
 const expectedDir = path.join(extractDir, 'expected');
 
 /** Rows of a small CSV without quoting (the expected totals). */
-function readTotals() {
-  const [header, ...lines] = fs.readFileSync(path.join(expectedDir, 'totals.csv'), 'utf8').trim().split('\n');
+function readTotals(dir = expectedDir) {
+  const [header, ...lines] = fs.readFileSync(path.join(dir, 'totals.csv'), 'utf8').trim().split('\n');
   const keys = header.split(',');
   return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [keys[i], v])));
 }
@@ -286,4 +287,31 @@ test('without data or manifest the page offers a file picker that loads a file',
   assert.deepEqual(await cards(page), expectedCards(readTotals()[0]));
   assert.deepEqual(errors.filter((e) => !e.includes('404')), []);
   await page.close();
+});
+
+test('a generated extract of 100k titles: cards and exported aggregates equal core', async () => {
+  // Core's own test writes the extract and its expected aggregates (the same code path as the
+  // committed sample expectations, on `cinelake_core::generate` titles).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinelake-e2e-100k-'));
+  try {
+    execFileSync(
+      'cargo',
+      ['test', '-q', '--offline', '-p', 'cinelake-core', '--lib', 'yearly::tests::generated_extract_aggregates_add_up', '--', '--exact'],
+      { cwd: repoRoot, env: { ...process.env, CINELAKE_EXTRACT_OUT: dir, CINELAKE_EXTRACT_TITLES: '100000' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const local = await serve({ '/data/': dir, '/': distDir });
+    const expected = path.join(dir, 'expected');
+    for (const row of readTotals(expected)) {
+      const { page, errors } = await openPage(browser);
+      await page.goto(`${local.url}/?data=${encodeURIComponent(`${local.url}/data/titles.csv`)}${row.query ? `&${row.query}` : ''}`);
+      await waitForState(page, 'ready');
+      assert.deepEqual(await cards(page), expectedCards(row), `cards, scenario ${row.scenario}`);
+      assert.equal(await exportCsv(page), fs.readFileSync(path.join(expected, `${row.scenario}.csv`), 'utf8'), `csv, ${row.scenario}`);
+      assert.deepEqual(errors, [], `console errors, scenario ${row.scenario}`);
+      await page.close();
+    }
+    await local.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

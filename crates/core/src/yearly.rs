@@ -580,7 +580,7 @@ mod tests {
                 },
             ),
             (
-                "nothing",
+                "animation_movies",
                 "kind=movie&genre=animation",
                 Filter {
                     kinds: [true, false],
@@ -601,13 +601,18 @@ mod tests {
             .read_all();
         assert!(errors.is_empty(), "{errors:?}");
         let columns = Columns::from_titles(&titles);
-        let dir = root.join(expected_dir);
+        let bless = std::env::var_os("CINELAKE_BLESS").is_some();
+        write_expectations(&columns, &root.join(expected_dir), bless);
+    }
+
+    /// Writes (or, unless `write`, compares with) the expected aggregates of every scenario.
+    fn write_expectations(columns: &Columns, dir: &std::path::Path, write: bool) {
         let mut totals_csv = String::from(
             "scenario,query,titles,movies,series,votes,mean_rating,weighted_mean_rating,years\n",
         );
         let mut files = vec![];
         for (name, query, filter) in scenarios() {
-            let yearly = aggregate(&columns, &filter);
+            let yearly = aggregate(columns, &filter);
             let totals = yearly.totals();
             let mean = |m: Option<f64>| m.map(|m| format!("{m:.4}")).unwrap_or_default();
             let _ = writeln!(
@@ -629,8 +634,8 @@ mod tests {
         files.push(("totals.csv".into(), totals_csv));
         for (file, content) in files {
             let path = dir.join(&file);
-            if std::env::var_os("CINELAKE_BLESS").is_some() {
-                std::fs::create_dir_all(&dir).unwrap();
+            if write {
+                std::fs::create_dir_all(dir).unwrap();
                 std::fs::write(&path, &content).unwrap();
             } else {
                 let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
@@ -643,6 +648,72 @@ mod tests {
                     path.display()
                 );
             }
+        }
+    }
+
+    /// Generated titles (three movies to one series, like the real files) as the browser reads
+    /// them: written by [`ExtractWriter`](crate::extract::ExtractWriter) and read back.
+    fn generated_extract(titles: u64, seed: u64) -> (Vec<u8>, Vec<Title>) {
+        use crate::generate::{GenOptions, titles as generate};
+        use crate::raw::RawKind;
+        let movies = titles * 3 / 4;
+        let mut all = generate(&GenOptions {
+            kind: RawKind::Movies,
+            titles: movies,
+            seed,
+        });
+        all.extend(generate(&GenOptions {
+            kind: RawKind::Series,
+            titles: titles - movies,
+            seed,
+        }));
+        let mut writer = crate::extract::ExtractWriter::new(Vec::new()).unwrap();
+        for title in &all {
+            writer.write(title).unwrap();
+        }
+        let bytes = writer.finish().unwrap();
+        let (read, errors) = crate::extract::ExtractReader::new(bytes.as_slice())
+            .unwrap()
+            .read_all();
+        assert!(errors.is_empty(), "{errors:?}");
+        (bytes, read)
+    }
+
+    /// The browser tests' and benchmark's big extracts: with `CINELAKE_EXTRACT_OUT=<dir>` (and
+    /// optionally `CINELAKE_EXTRACT_TITLES`, default 100000, and `CINELAKE_EXTRACT_SEED`), writes
+    /// `<dir>/titles.csv` and the expected aggregates beside it, as for the sample extract.
+    /// Without it, checks the same computation on a small extract.
+    #[test]
+    fn generated_extract_aggregates_add_up() {
+        let out = std::env::var_os("CINELAKE_EXTRACT_OUT");
+        let number = |key: &str, default: u64| {
+            std::env::var(key)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let count = if out.is_some() {
+            number("CINELAKE_EXTRACT_TITLES", 100_000)
+        } else {
+            2_000
+        };
+        let (bytes, titles) = generated_extract(count, number("CINELAKE_EXTRACT_SEED", 42));
+        assert_eq!(titles.len() as u64, count);
+        let columns = Columns::from_titles(&titles);
+        let totals = aggregate(&columns, &Filter::default()).totals();
+        assert_eq!(totals.titles, columns.dated() as u64);
+        assert_eq!(
+            totals.movies,
+            titles
+                .iter()
+                .filter(|t| t.kind == Kind::Movie && t.year.is_some())
+                .count() as u64
+        );
+        if let Some(dir) = out {
+            let dir = std::path::PathBuf::from(dir);
+            std::fs::create_dir_all(dir.join("expected")).unwrap();
+            std::fs::write(dir.join("titles.csv"), &bytes).unwrap();
+            write_expectations(&columns, &dir.join("expected"), true);
         }
     }
 
