@@ -12,6 +12,7 @@ mod cmd_demo;
 mod cmd_deploy;
 mod cmd_gen;
 mod cmd_ingest;
+mod cmd_model;
 mod cmd_publish;
 mod cmd_refine;
 mod cmd_serve;
@@ -48,7 +49,7 @@ enum Command {
     /// Enrich refined titles with data from the TMDB API.
     Enrich,
     /// Fit and evaluate the rating model on a dashboard extract.
-    Model,
+    Model(cmd_model::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +77,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Deploy(args) => cmd_deploy::run(args),
         Command::Serve(args) => cmd_serve::run(args),
         Command::Demo(args) => cmd_demo::run(args),
+        Command::Model(args) => cmd_model::run(args),
         other => {
             let name = format!("{other:?}").to_lowercase();
             anyhow::bail!("`cinelake {name}` is not available in this build yet")

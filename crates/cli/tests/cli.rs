@@ -3,3 +3,6 @@
 
 #[path = "cli/ingest.rs"]
 mod ingest;
+
+#[path = "cli/model.rs"]
+mod model;
