@@ -37,7 +37,9 @@ pub enum Phase {
     Resolving,
     /// Nothing to load: waiting for a file.
     Picking,
-    Loading(Option<Progress>),
+    /// Downloading or parsing; how far is in a separate signal, so that progress updates
+    /// redraw the progress bar only.
+    Loading,
     Ready,
     Failed(LoadError),
 }
@@ -156,6 +158,7 @@ pub fn App() -> impl IntoView {
     let view_state = RwSignal::new(state_from_url());
     let data_param = query_param("data");
     let phase = RwSignal::new(Phase::Resolving);
+    let progress: RwSignal<Option<Progress>> = RwSignal::new(None);
     let dataset: RwSignal<Option<Arc<Dataset>>> = RwSignal::new(None);
     let lang = Memo::new(move |_| view_state.with(|s| s.lang).unwrap_or_else(browser_lang));
     let theme = Memo::new(move |_| view_state.with(|s| s.theme).unwrap_or_else(system_theme));
@@ -180,7 +183,7 @@ pub fn App() -> impl IntoView {
         phase.set(Phase::Failed(error));
     };
     let finish = move |bytes: Vec<u8>, source: String| async move {
-        let progress = move |p: Progress| phase.set(Phase::Loading(Some(p)));
+        let progress = move |p: Progress| progress.set(Some(p));
         match load::parse(bytes, source, &progress).await {
             Ok(loaded) => {
                 dataset.set(Some(Arc::new(loaded)));
@@ -191,8 +194,9 @@ pub fn App() -> impl IntoView {
     };
     let load_url = move |url: String| {
         spawn_local(async move {
-            phase.set(Phase::Loading(None));
-            let progress = move |p: Progress| phase.set(Phase::Loading(Some(p)));
+            progress.set(None);
+            phase.set(Phase::Loading);
+            let progress = move |p: Progress| progress.set(Some(p));
             match load::download(&url, &progress).await {
                 Ok(bytes) => finish(bytes, load::display_url(&url)).await,
                 Err(error) => fail(error),
@@ -203,7 +207,8 @@ pub fn App() -> impl IntoView {
         perf::set_state("loading");
         dataset.set(None);
         spawn_local(async move {
-            phase.set(Phase::Loading(None));
+            progress.set(None);
+            phase.set(Phase::Loading);
             match load::read_file(&file).await {
                 Ok(bytes) => finish(bytes, file.name()).await,
                 Err(error) => fail(error),
@@ -365,8 +370,8 @@ pub fn App() -> impl IntoView {
     let body = move || {
         match phase.get() {
         Phase::Resolving => view! { <ProgressView progress=Signal::derive(|| None::<Progress>) lang=lang_signal /> }.into_any(),
-        Phase::Loading(progress) => {
-            view! { <ProgressView progress=Signal::derive(move || progress) lang=lang_signal /> }.into_any()
+        Phase::Loading => {
+            view! { <ProgressView progress=progress lang=lang_signal /> }.into_any()
         }
         Phase::Picking => view! {
             <DropZone lang=lang_signal note=Signal::derive(move || Some(lang.get().t(Text::NoManifest).to_string())) on_file=on_file />

@@ -27,6 +27,9 @@ pub const BAD_ROW_EXAMPLES: usize = 5;
 /// and progress painting stay fluid, long enough that yielding costs little.
 const SLICE_MS: f64 = 40.0;
 
+/// The shortest interval between two download progress reports (milliseconds).
+const PROGRESS_MS: f64 = 50.0;
+
 /// A loaded extract.
 #[derive(Debug, Default)]
 pub struct Dataset {
@@ -223,6 +226,9 @@ pub async fn download(url: &str, progress: &dyn Fn(Progress)) -> Result<Vec<u8>,
         .dyn_into()
         .map_err(|_| LoadError::Browser("the response body cannot be streamed".into()))?;
     progress(Progress::Download { bytes: 0, total });
+    // Progress is reported at most every PROGRESS_MS: chunks arrive far more often than a
+    // progress bar can show, and each report re-renders it.
+    let mut reported = perf::now();
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(|_| broken())?;
         let done = Reflect::get(&chunk, &JsValue::from_str("done"))
@@ -237,11 +243,18 @@ pub async fn download(url: &str, progress: &dyn Fn(Progress)) -> Result<Vec<u8>,
         let start = bytes.len();
         bytes.resize(start + array.length() as usize, 0);
         array.copy_to(&mut bytes[start..]);
-        progress(Progress::Download {
-            bytes: bytes.len() as u64,
-            total,
-        });
+        if perf::now() - reported > PROGRESS_MS {
+            reported = perf::now();
+            progress(Progress::Download {
+                bytes: bytes.len() as u64,
+                total,
+            });
+        }
     }
+    progress(Progress::Download {
+        bytes: bytes.len() as u64,
+        total,
+    });
     perf::mark("fetch:end");
     perf::measure("fetch", "fetch:start", "fetch:end");
     Ok(bytes)
