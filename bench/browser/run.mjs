@@ -34,7 +34,7 @@ function generate(titles) {
   if (!fs.existsSync(path.join(dir, 'titles.csv'))) {
     execFileSync(
       'cargo',
-      ['test', '-q', '--offline', '-p', 'cinelake-core', '--lib', 'yearly::tests::generated_extract_aggregates_add_up', '--', '--exact'],
+      ['test', '-q', '--locked', '--offline', '-p', 'cinelake-core', '--lib', 'yearly::tests::generated_extract_aggregates_add_up', '--', '--exact'],
       { cwd: repoRoot, env: { ...process.env, CINELAKE_EXTRACT_OUT: dir, CINELAKE_EXTRACT_TITLES: String(titles) }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
   }

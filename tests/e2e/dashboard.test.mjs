@@ -296,7 +296,7 @@ test('a generated extract of 100k titles: cards and exported aggregates equal co
   try {
     execFileSync(
       'cargo',
-      ['test', '-q', '--offline', '-p', 'cinelake-core', '--lib', 'yearly::tests::generated_extract_aggregates_add_up', '--', '--exact'],
+      ['test', '-q', '--locked', '--offline', '-p', 'cinelake-core', '--lib', 'yearly::tests::generated_extract_aggregates_add_up', '--', '--exact'],
       { cwd: repoRoot, env: { ...process.env, CINELAKE_EXTRACT_OUT: dir, CINELAKE_EXTRACT_TITLES: '100000' }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const local = await serve({ '/data/': dir, '/': distDir });
