@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod cmd_check;
 mod cmd_demo;
 mod cmd_deploy;
+mod cmd_enrich;
 mod cmd_gen;
 mod cmd_ingest;
 mod cmd_model;
@@ -47,7 +48,7 @@ enum Command {
     /// Run the whole pipeline on an embedded local lake and open the dashboard.
     Demo(cmd_demo::Args),
     /// Enrich refined titles with data from the TMDB API.
-    Enrich,
+    Enrich(cmd_enrich::Args),
     /// Fit and evaluate the rating model on a dashboard extract.
     Model(cmd_model::Args),
 }
@@ -78,10 +79,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => cmd_serve::run(args),
         Command::Demo(args) => cmd_demo::run(args),
         Command::Model(args) => cmd_model::run(args),
-        other => {
-            let name = format!("{other:?}").to_lowercase();
-            anyhow::bail!("`cinelake {name}` is not available in this build yet")
-        }
+        Command::Enrich(args) => cmd_enrich::run(args),
     }
 }
 
