@@ -268,3 +268,69 @@ fn t_quantiles_match_scipy() {
         );
     }
 }
+
+/// The metric cards the dashboard shows for `testdata/model/input.csv`, one entry per (model,
+/// seed), committed as `testdata/model/expected/cards.json` for the browser test
+/// (`tests/e2e/model.test.mjs`) to compare with the page. Rewrite with
+/// `BLESS=1 cargo test -p cinelake-core --test model_fixtures` and review the diff.
+///
+/// The linear cards are portable (plain f64 arithmetic). The forest's are not: smartcore draws
+/// its bootstrap samples with rand's `SmallRng`, which is xoshiro256++ on 64-bit targets and
+/// xoshiro128++ on wasm32, so a seed grows a different (equally valid) forest in the browser.
+#[test]
+fn dashboard_cards_match_the_committed_expectations() {
+    let titles = read_titles("input.csv");
+    let mut cases = Vec::new();
+    for (kind, seed) in [
+        (model::ModelKind::Linear, 42),
+        (model::ModelKind::Linear, 7),
+        (model::ModelKind::Forest, 42),
+    ] {
+        let options = ModelOptions {
+            kind,
+            seed,
+            ..ModelOptions::default()
+        };
+        let e = model::evaluate(&titles, &options).expect("evaluate");
+        cases.push(serde_json::json!({
+            "model": kind.as_str(),
+            "seed": seed,
+            "portable": kind == model::ModelKind::Linear,
+            "usable": e.usable,
+            "excluded": e.excluded.total,
+            "train": e.train,
+            "test": e.test,
+            "metrics": e.metrics,
+            "baseline": e.baseline,
+            "improvement": e.improvement,
+        }));
+    }
+    let got = serde_json::json!({ "extract": "input.csv", "cases": cases });
+    let path = dir().join("expected/cards.json");
+    if std::env::var_os("BLESS").is_some() {
+        let text = serde_json::to_string_pretty(&got).expect("json") + "\n";
+        std::fs::write(&path, text).expect("writing cards.json");
+    }
+    let want = read_json("cards.json");
+    let (got_cases, want_cases) = (
+        got["cases"].as_array().unwrap(),
+        want["cases"].as_array().unwrap(),
+    );
+    assert_eq!(got_cases.len(), want_cases.len());
+    for (g, w) in got_cases.iter().zip(want_cases) {
+        let label = format!("{} seed {}", w["model"], w["seed"]);
+        for key in ["model", "seed", "usable", "excluded", "train", "test"] {
+            assert_eq!(g[key], w[key], "{label}: {key}");
+        }
+        for side in ["metrics", "baseline", "improvement"] {
+            for metric in ["mse", "mae", "rmse", "r2"] {
+                close(
+                    &format!("{label} {side}.{metric}"),
+                    num(&g[side], metric),
+                    num(&w[side], metric),
+                    METRICS,
+                );
+            }
+        }
+    }
+}

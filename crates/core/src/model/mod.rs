@@ -19,6 +19,7 @@ pub mod forest;
 pub mod linear;
 pub mod metrics;
 pub mod residuals;
+pub mod scatter;
 pub mod split;
 pub mod stats;
 pub mod trend;
