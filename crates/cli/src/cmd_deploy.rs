@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long, default_value = "dist")]
     dist: PathBuf,
     /// The data bucket (the lake, s3://bucket) whose CORS should allow the site's origin.
-    #[arg(long)]
+    #[arg(long, alias = "lake")]
     data_bucket: Option<LakeUrl>,
     /// The site's origin for CORS (default: the site bucket's S3 endpoint origin). Set it when
     /// the site is served from CloudFront or a bucket website endpoint.
