@@ -155,7 +155,7 @@ impl TitleFolder {
             );
             found.push(("tempoMinutos", show(pair.0), show(pair.1)));
         }
-        if !kept.genres.iter().map(String::as_str).eq(row.genres.iter()) {
+        if !list_equals(row.genres.as_str(), &kept.genres) {
             let pair = (
                 genres(kept.genres.join(",")),
                 genres(row.genres.as_str().to_string()),
@@ -200,6 +200,24 @@ impl TitleFolder {
     pub fn finish(self) -> Folded {
         self.folded
     }
+}
+
+/// Whether a comma-separated list spells exactly `items`, without splitting it.
+fn list_equals(list: &str, items: &[String]) -> bool {
+    let mut rest = list;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            match rest.strip_prefix(',') {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+        match rest.strip_prefix(item.as_str()) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// The title a row describes.

@@ -197,17 +197,33 @@ fn required_text(field: &str) -> Result<&str, String> {
 }
 
 /// One or more ASCII digits fitting `T`.
-pub(super) fn whole<T: std::str::FromStr>(field: &str) -> Result<Option<T>, String> {
+pub(super) fn whole<T: TryFrom<u64>>(field: &str) -> Result<Option<T>, String> {
     if field == NULL {
         return Ok(None);
     }
-    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+    // One pass accumulating the value; `str::parse` would scan the digits a second time.
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    for &b in field.as_bytes() {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(format!("{field:?} is not a whole number"));
+        }
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(digit)))
+        {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+    }
+    if field.is_empty() {
         return Err(format!("{field:?} is not a whole number"));
     }
-    field
-        .parse()
-        .map(Some)
-        .map_err(|_| format!("{field:?} is too large"))
+    match T::try_from(value) {
+        Ok(value) if !overflow => Ok(Some(value)),
+        _ => Err(format!("{field:?} is too large")),
+    }
 }
 
 fn title_year(field: &str) -> Result<Option<Year>, String> {
@@ -261,35 +277,83 @@ fn rating(field: &str) -> Result<Option<Rating>, String> {
     }
 }
 
-fn list_items<'a>(field: &'a str, what: &str) -> Result<List<'a>, String> {
+/// The number of items of a comma-separated list, or `None` when an item is empty. One pass over
+/// the bytes: `str::split` here was the reader's largest cost.
+fn count_items(field: &str) -> Option<usize> {
+    let mut items = 1;
+    let mut item_empty = true;
+    for &b in field.as_bytes() {
+        if b == b',' {
+            if item_empty {
+                return None;
+            }
+            items += 1;
+            item_empty = true;
+        } else {
+            item_empty = false;
+        }
+    }
+    (!item_empty).then_some(items)
+}
+
+/// A checked list and its item count.
+fn list_items<'a>(field: &'a str, what: &str) -> Result<(List<'a>, usize), String> {
     if field == NULL {
-        return Ok(List::default());
+        return Ok((List::default(), 0));
     }
-    if field.split(',').any(str::is_empty) {
-        return Err(format!("{field:?} has an empty {what}"));
+    match count_items(field) {
+        Some(count) => Ok((List(field), count)),
+        None => Err(format!("{field:?} has an empty {what}")),
     }
-    Ok(List(field))
 }
 
 fn genre_list(field: &str) -> Result<List<'_>, String> {
-    let list = list_items(field, "genre")?;
-    if list.len() > 3 {
+    let (list, count) = list_items(field, "genre")?;
+    if count > 3 {
         return Err(format!(
-            "{field:?} has {} genres; at most 3 are allowed",
-            list.len()
+            "{field:?} has {count} genres; at most 3 are allowed"
         ));
     }
     Ok(list)
 }
 
 fn plain_list(field: &str) -> Result<List<'_>, String> {
-    list_items(field, "item")
+    list_items(field, "item").map(|(list, _)| list)
 }
 
 fn title_id_list(field: &str) -> Result<List<'_>, String> {
-    let list = list_items(field, "title id")?;
-    match list.iter().find(|id| !crate::extract::is_title_id(id)) {
-        Some(bad) => Err(format!("{field:?} lists {bad:?}, not an IMDb title id")),
-        None => Ok(list),
+    let (list, _) = list_items(field, "title id")?;
+    if list.is_empty() || all_title_ids(field.as_bytes()) {
+        return Ok(list);
+    }
+    // The slow path only names the culprit.
+    let bad = list
+        .iter()
+        .find(|id| !crate::extract::is_title_id(id))
+        .unwrap_or(field);
+    Err(format!("{field:?} lists {bad:?}, not an IMDb title id"))
+}
+
+/// Whether a non-empty comma-separated list holds only `tt` + digits items, in one pass.
+fn all_title_ids(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    loop {
+        if bytes.get(at) != Some(&b't') || bytes.get(at + 1) != Some(&b't') {
+            return false;
+        }
+        at += 2;
+        let digits = bytes[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return false;
+        }
+        at += digits;
+        match bytes.get(at) {
+            None => return true,
+            Some(b',') => at += 1,
+            Some(_) => return false,
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! and the found columns); a bad row is a [`RowError`] (`movies.csv:1042: column notaMedia: "7,5"
 //! is not a number`) and reading goes on, so a caller can collect them all. Whether a bad row fails
 //! the file (strict) or is skipped (lenient) is the caller's choice: see [`check`] and
-//! [`RawOptions`].
+//! [`CheckOptions`].
 //!
 //! [`RawReader`] holds one buffer of at most [`MAX_LINE`] + 256 KiB whatever the file's size, and
 //! lends each row ([`RawRow`]) out of that buffer without copying, which is what makes it fast.
