@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(5..=5120))]
     part_size_mib: u64,
     /// Parts uploaded in parallel. Memory is about part size × (this + 1).
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
     /// Retries per request (each part separately), with exponential backoff.
     #[arg(long, default_value_t = 10)]
@@ -132,6 +132,9 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
             .block_on(ingest::upload(&lake, p, &options, &progress))
             .with_context(|| format!("ingest of {} failed", p.validation.path.display()))?;
         let url = lake.display_key(&p.key);
+        if let Some(warning) = &report.cleanup_warning {
+            eprintln!("warning: could not look for unfinished multipart uploads: {warning}");
+        }
         if report.stale_uploads_aborted > 0 {
             println!(
                 "{url}: aborted {} unfinished multipart upload(s) left by an earlier run",

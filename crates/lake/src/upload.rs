@@ -115,7 +115,7 @@ impl Default for UploadOptions {
         UploadOptions {
             overwrite: false,
             part_size: 8 << 20,
-            concurrency: 8,
+            concurrency: 4,
         }
     }
 }
@@ -153,6 +153,9 @@ pub struct UploadReport {
     pub outcome: UploadOutcome,
     /// Leftover multipart uploads of this key (from an earlier failed run) that were aborted.
     pub stale_uploads_aborted: usize,
+    /// Why looking for leftover uploads failed, if it did (for example a policy without
+    /// `s3:ListBucketMultipartUploads`). Not fatal: the upload itself went ahead.
+    pub cleanup_warning: Option<String>,
 }
 
 /// One file to upload.
@@ -183,6 +186,7 @@ pub async fn upload_file(
             return Ok(UploadReport {
                 outcome: UploadOutcome::AlreadyPresent,
                 stale_uploads_aborted: 0,
+                cleanup_warning: None,
             });
         }
         Some(stored) if !options.overwrite => {
@@ -196,7 +200,10 @@ pub async fn upload_file(
         None => UploadOutcome::Created,
     };
 
-    let stale_uploads_aborted = abort_stale_uploads(lake, key).await?;
+    let (stale_uploads_aborted, cleanup_warning) = match abort_stale_uploads(lake, key).await {
+        Ok(n) => (n, None),
+        Err(e) => (0, Some(e.to_string())),
+    };
 
     let mut attributes = Attributes::new();
     if lake.has_object_metadata() {
@@ -222,6 +229,7 @@ pub async fn upload_file(
         Some(stored) if stored == request.digest => Ok(UploadReport {
             outcome,
             stale_uploads_aborted,
+            cleanup_warning,
         }),
         Some(stored) => Err(LakeError::Verify {
             key: key.to_string(),

@@ -219,4 +219,25 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(input in ".{0,80}") {
+            let _ = input.parse::<LakeUrl>();
+        }
+
+        #[test]
+        fn s3_urls_round_trip(
+            bucket in "[a-z0-9][a-z0-9-]{1,20}[a-z0-9]",
+            prefix in proptest::collection::vec("[A-Za-z0-9_=-][A-Za-z0-9._=-]{0,8}", 0..4),
+        ) {
+            let url = if prefix.is_empty() {
+                format!("s3://{bucket}")
+            } else {
+                format!("s3://{bucket}/{}", prefix.join("/"))
+            };
+            let parsed = url.parse::<LakeUrl>();
+            proptest::prop_assert_eq!(parsed.map(|u| u.to_string()), Ok(url));
+        }
+    }
 }
