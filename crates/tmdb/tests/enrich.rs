@@ -439,3 +439,32 @@ async fn a_missing_manifest_says_to_run_refine() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_request_rate_is_a_ceiling() -> Result<()> {
+    let (base, server) = serve().await?;
+    let mut client = Client::new(
+        &Token::new(TOKEN),
+        ClientOptions {
+            requests_per_second: 20.0,
+            ..options(&base)
+        },
+    )?;
+    for _ in 0..5 {
+        assert!(matches!(
+            client.details("movie", 1).await?,
+            cinelake_tmdb::Fetched::Found(_)
+        ));
+    }
+    let state = server.lock().expect("server state");
+    let times: Vec<Instant> = state.log.iter().map(|(_, t)| *t).collect();
+    assert_eq!(times.len(), 5);
+    // 20 a second: starts 50 ms apart, so the last comes at least 4 × 50 ms after the first
+    // (less a little for when the server notes the time).
+    assert!(
+        times[4] - times[0] >= Duration::from_millis(180),
+        "{:?}",
+        times[4] - times[0]
+    );
+    Ok(())
+}
