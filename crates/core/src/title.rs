@@ -50,7 +50,9 @@ impl Year {
 
     /// A year within [`Year::MIN`]..=[`Year::MAX`], or `None`.
     pub fn new(value: u16) -> Option<Year> {
-        (Self::MIN..=Self::MAX).contains(&value).then_some(Year(value))
+        (Self::MIN..=Self::MAX)
+            .contains(&value)
+            .then_some(Year(value))
     }
 
     pub fn get(self) -> u16 {
@@ -178,7 +180,11 @@ mod tests {
     #[test]
     fn rating_parses_the_formats_the_data_uses() {
         let check = |text: &str, expected: Option<u8>| {
-            assert_eq!(Rating::parse(text).map(Rating::tenths), expected, "{text:?}");
+            assert_eq!(
+                Rating::parse(text).map(Rating::tenths),
+                expected,
+                "{text:?}"
+            );
         };
         check("7.5", Some(75));
         check("10.0", Some(100));
