@@ -115,6 +115,22 @@ pub struct Series {
 pub struct ChartData {
     pub years: Vec<u16>,
     pub series: Vec<Series>,
+    /// The trend of the yearly mean rating projected past the data (rating chart only).
+    pub projection: Option<Projection>,
+    /// Extends the x axis to this year (both charts, so their years stay aligned).
+    pub extend_to: Option<u16>,
+}
+
+/// A straight trend drawn dashed from the last year with data through the projected years,
+/// with its prediction interval as a light band (`cinelake_core::model::trend`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    pub label: &'static str,
+    pub color: Rgb,
+    /// The line's value at the last year with data, where the dashes start.
+    pub start: (u16, f64),
+    /// (year, predicted, lower, upper) for each projected year.
+    pub forecasts: Vec<(u16, f64, f64, f64)>,
 }
 
 impl ChartData {
@@ -213,6 +229,8 @@ fn build(
     ChartData {
         years: yearly.rows.iter().map(|row| row.year).collect(),
         series,
+        projection: None,
+        extend_to: None,
     }
 }
 
@@ -224,7 +242,10 @@ pub struct Layout {
     pub top: f64,
     pub bottom: f64,
     pub first_year: u16,
+    /// The last year with data (hover and keyboard stop here).
     pub last_year: u16,
+    /// The x axis's last year: later than `last_year` when a trend is projected.
+    pub axis_last: u16,
 }
 
 impl Layout {
@@ -233,15 +254,15 @@ impl Layout {
         if x < self.left || x > self.right || self.right <= self.left {
             return None;
         }
-        let span = f64::from(self.last_year - self.first_year) + 1.0;
+        let span = f64::from(self.axis_last - self.first_year) + 1.0;
         let offset = ((x - self.left) / (self.right - self.left) * span).floor();
         let year = f64::from(self.first_year) + offset.min(span - 1.0);
-        Some(year as u16)
+        Some((year as u16).min(self.last_year))
     }
 
     /// The horizontal CSS pixel position of a year's centre.
     pub fn x_of(&self, year: u16) -> f64 {
-        let span = f64::from(self.last_year - self.first_year) + 1.0;
+        let span = f64::from(self.axis_last - self.first_year) + 1.0;
         let t = (f64::from(year) - f64::from(self.first_year) + 0.5) / span;
         self.left + t * (self.right - self.left)
     }
@@ -296,15 +317,24 @@ pub fn draw(
             bottom: 0.0,
             first_year: 0,
             last_year: 0,
+            axis_last: 0,
         });
     };
-    let x_range = f64::from(*first) - 0.5..f64::from(*last) + 0.5;
+    let axis_last = data.extend_to.map_or(*last, |year| year.max(*last));
+    let x_range = f64::from(*first) - 0.5..f64::from(axis_last) + 0.5;
     let y_range = match style {
         Style::Lines => {
+            let projected = data.projection.iter().flat_map(|p| {
+                p.forecasts
+                    .iter()
+                    .flat_map(|&(_, mid, lo, hi)| [mid, lo, hi])
+                    .chain([p.start.1])
+            });
             let values = data
                 .series
                 .iter()
-                .flat_map(|s| s.values.iter().flatten().copied());
+                .flat_map(|s| s.values.iter().flatten().copied())
+                .chain(projected);
             let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             });
@@ -430,6 +460,39 @@ pub fn draw(
             }
         }
     }
+    if let Some(projection) = &data.projection {
+        let color = projection.color.plotters();
+        let (start_year, start_value) = projection.start;
+        let start = (f64::from(start_year), start_value);
+        // The band: upper edge forward, lower edge back, starting from the line's start.
+        let band: Vec<(f64, f64)> = std::iter::once(start)
+            .chain(projection.forecasts.iter().map(|f| (f64::from(f.0), f.3)))
+            .chain(
+                projection
+                    .forecasts
+                    .iter()
+                    .rev()
+                    .map(|f| (f64::from(f.0), f.2)),
+            )
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band,
+                color.mix(0.14).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+        let line: Vec<(f64, f64)> = std::iter::once(start)
+            .chain(projection.forecasts.iter().map(|f| (f64::from(f.0), f.1)))
+            .collect();
+        chart
+            .draw_series(DashedLineSeries::new(
+                line,
+                px(6.0),
+                px(4.0),
+                color.stroke_width(px(2.0).max(1) as u32),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
     root.present().map_err(|e| e.to_string())?;
 
     let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
@@ -440,5 +503,6 @@ pub fn draw(
         bottom: f64::from(y_pixels.end) / ratio,
         first_year: *first,
         last_year: *last,
+        axis_last,
     })
 }

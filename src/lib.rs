@@ -5,12 +5,14 @@
 //! `cinelake-core`. `main.rs` only mounts [`App`].
 //!
 //! Module map: [`load`] does I/O and parsing, [`state`] holds the reader's choices and their URL
-//! form, [`chart`] turns aggregates into drawn charts, [`views`] renders, [`i18n`] holds every
+//! form, [`chart`] turns aggregates into drawn charts, [`views`] renders, [`model_view`] renders
+//! the rating model (issue 8), [`i18n`] holds every
 //! string in English and Portuguese, and [`perf`] publishes timings and the page's state.
 
 pub mod chart;
 pub mod i18n;
 pub mod load;
+pub mod model_view;
 pub mod perf;
 pub mod state;
 pub mod views;
@@ -25,6 +27,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::chart::{Axes, Layout, Palette, Style};
 use crate::i18n::{Lang, Text};
 use crate::load::{Dataset, LoadError, Origin, Progress};
+use crate::model_view::ModelSection;
 use crate::state::{Theme, ViewState};
 use crate::views::{
     BadRows, ChartPanel, DropZone, ErrorView, Filters, Hover, KpiCards, ProgressView,
@@ -245,15 +248,43 @@ pub fn App() -> impl IntoView {
     });
     let split = Memo::new(move |_| view_state.with(|s| s.split));
     let weighted = Memo::new(move |_| view_state.with(|s| s.weighted));
+    // The yearly mean rating's trend, projected `horizon` years (issue 8); `None` with fewer
+    // than three rated years.
+    let horizon = RwSignal::new(5u16);
+    let trend = Memo::new(move |_| {
+        let yearly = yearly.get()?;
+        let points = cinelake_core::model::trend::yearly_points(&yearly, weighted.get());
+        cinelake_core::model::trend::trend(&points, horizon.get(), 0.95).ok()
+    });
     let rating_data = Memo::new(move |_| {
-        yearly
-            .get()
-            .map(|y| chart::rating_data(&y, split.get(), weighted.get(), theme.get(), lang.get()))
+        yearly.get().map(|y| {
+            let mut data =
+                chart::rating_data(&y, split.get(), weighted.get(), theme.get(), lang.get());
+            if let (Some(trend), Some(&last)) = (trend.get(), data.years.last()) {
+                data.extend_to = trend.forecasts.last().map(|f| f.year);
+                data.projection = Some(chart::Projection {
+                    label: match lang.get() {
+                        Lang::En => "Trend (95% prediction interval)",
+                        Lang::PtBr => "Tendência (intervalo de previsão de 95%)",
+                    },
+                    color: model_view::trend_color(theme.get()),
+                    start: (last, trend.intercept + trend.slope * f64::from(last)),
+                    forecasts: trend
+                        .forecasts
+                        .iter()
+                        .map(|f| (f.year, f.predicted, f.lower, f.upper))
+                        .collect(),
+                });
+            }
+            data
+        })
     });
     let releases_data = Memo::new(move |_| {
-        yearly
-            .get()
-            .map(|y| chart::releases_data(&y, split.get(), theme.get(), lang.get()))
+        yearly.get().map(|y| {
+            let mut data = chart::releases_data(&y, split.get(), theme.get(), lang.get());
+            data.extend_to = trend.with(|t| t.as_ref()?.forecasts.last().map(|f| f.year));
+            data
+        })
     });
 
     let rating_canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -433,6 +464,7 @@ pub fn App() -> impl IntoView {
                         canvas=releases_canvas
                     />
                 </div>
+                <ModelSection data=dataset filter=filter lang=lang_signal theme=theme horizon=horizon />
                 <footer class="footer muted small">{footer}</footer>
             }
             .into_any()

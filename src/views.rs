@@ -338,6 +338,16 @@ pub fn ChartPanel(
                 .collect_view()
         })
     };
+    let projection_legend = move || {
+        data.get().and_then(|data| data.projection).map(|p| {
+            view! {
+                <span class="legend-item trend-legend">
+                    <span class="swatch dashed" style:border-color=p.color.css()></span>
+                    {p.label}
+                </span>
+            }
+        })
+    };
     let year = move || hover.get().map(|(_, year)| year);
     let guide_x = move || {
         let (layout, year) = (layout.get()?, year()?);
@@ -420,7 +430,7 @@ pub fn ChartPanel(
         <section class="panel chart-panel" id=id aria-labelledby=labelled_by>
             <header class="panel-head">
                 <h2 id=heading_id>{title}</h2>
-                <div class="legend">{legend}</div>
+                <div class="legend">{legend}{projection_legend}</div>
                 <button type="button" class="ghost small png" on:click=png aria-label=move || format!("PNG: {}", title.get())>
                     {move || lang.get().t(Text::ExportPng)}
                 </button>

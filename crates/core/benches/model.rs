@@ -4,8 +4,8 @@
 //!   dashboard runs on every model change); `linear/fit_only`: the OLS alone on the 80k
 //!   training rows; peer `linear/smartcore_qr`: smartcore's `LinearRegression` (QR) on the same
 //!   rows, to show the closed form is not the slow part.
-//! - `forest/evaluate`: the default forest (50 trees, depth 10, grown in chunks of 5);
-//!   peer `forest/smartcore_one_call`: the same 50 trees as one smartcore call, which measures
+//! - `forest/evaluate`: the default forest (20 trees, depth 8, two features per split, grown in chunks of 2);
+//!   peer `forest/smartcore_one_call`: the same 20 trees as one smartcore call, which measures
 //!   what chunking costs.
 //!
 //! Run with `cargo bench -p cinelake-core --bench model`.

@@ -1,0 +1,762 @@
+//! The model section: can a simple model predict a title's rating, how precisely, and where
+//! does it err? (issue 8)
+//!
+//! The reader picks a model (linear regression or random forest) and a seed; the current
+//! filters apply. Training runs as a task that yields to the event loop between steps (the
+//! forest one chunk of trees at a time, with progress), and a newer request cancels an older
+//! one, so the page never freezes and never shows a stale result. Everything numeric comes
+//! from `cinelake_core::model`; this module renders it: metric cards beside the baseline, a
+//! predicted-vs-actual scatter rasterised into an `ImageData` (fast at 100k points), the
+//! residual histogram, residuals by year, and the largest errors as a text table.
+//!
+//! For tests and benchmarks, `document.body.dataset.model` is `training`, `ready` or `error`,
+//! `dataset.modelMs` holds the last training's wall time (`modelWorkMs` the same without the
+//! yields), and each card carries its exact
+//! numbers in `data-*` attributes.
+
+use std::sync::Arc;
+
+use cinelake_core::model::{
+    self, Evaluation, Fitted, ForestModel, ModelError, ModelKind, ModelOptions, linear,
+    scatter::{self, Range},
+};
+use cinelake_core::yearly::Filter;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::{Clamped, JsCast};
+
+use crate::chart::{Palette, Rgb};
+use crate::i18n::Lang;
+use crate::load::{self, Dataset};
+use crate::perf;
+use crate::state::Theme;
+
+/// The section's strings, English and Portuguese side by side (kept here rather than in
+/// `i18n::Text` so the model's wording lives with the model's view).
+fn tr(lang: Lang, en: &'static str, pt: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::PtBr => pt,
+    }
+}
+
+/// Where training stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Status {
+    Idle,
+    Training { trees: usize, total: usize },
+    Done(Arc<Evaluation>),
+    Failed(ModelError),
+}
+
+fn set_body_data(key: &str, value: &str) {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.dataset().set(key, value);
+    }
+}
+
+/// Fits and assesses, yielding between steps; gives up as soon as `run` is no longer current.
+async fn train(
+    data: Arc<Dataset>,
+    options: ModelOptions,
+    run: u64,
+    generation: RwSignal<u64>,
+    status: RwSignal<Status>,
+) {
+    let current = move || generation.get_untracked() == run;
+    // Let the page paint the "training" state before the first heavy step.
+    load::yield_now().await;
+    if !current() {
+        return;
+    }
+    let started = perf::now();
+    // Time spent computing, without the yields (what the page is blocked for in total).
+    let mut work = 0.0;
+    let mut segment = started;
+    perf::mark("model:start");
+    let result = async {
+        let prepared = model::prepare(&data.titles, &options)?;
+        let (x, y, rows) = (&prepared.data.x, &prepared.data.y, &prepared.split.train);
+        let fitted = match options.kind {
+            ModelKind::Linear => Fitted::Linear(linear::fit_linear(x, y, rows)?),
+            ModelKind::Forest => {
+                let mut forest = ForestModel::new();
+                while !forest.is_complete(&options.forest) {
+                    forest.grow(x, y, rows, &options.forest, options.seed)?;
+                    status.set(Status::Training {
+                        trees: forest.trees(),
+                        total: options.forest.trees,
+                    });
+                    work += perf::now() - segment;
+                    load::yield_now().await;
+                    segment = perf::now();
+                    if !current() {
+                        return Ok(None);
+                    }
+                }
+                Fitted::Forest(forest)
+            }
+        };
+        let predicted = fitted.predict_test(&prepared)?;
+        Ok(Some(model::assess(
+            &data.titles,
+            &prepared,
+            &fitted,
+            &predicted,
+            &options,
+        )))
+    }
+    .await;
+    if !current() {
+        return;
+    }
+    perf::mark("model:end");
+    perf::measure("model", "model:start", "model:end");
+    match result {
+        Ok(Some(evaluation)) => {
+            let now = perf::now();
+            set_body_data("modelMs", &format!("{:.1}", now - started));
+            set_body_data("modelWorkMs", &format!("{:.1}", work + now - segment));
+            status.set(Status::Done(Arc::new(evaluation)));
+        }
+        Ok(None) => {}
+        Err(error) => status.set(Status::Failed(error)),
+    }
+}
+
+/// The whole model section.
+#[component]
+pub fn ModelSection(
+    #[prop(into)] data: Signal<Option<Arc<Dataset>>>,
+    #[prop(into)] filter: Signal<Filter>,
+    #[prop(into)] lang: Signal<Lang>,
+    #[prop(into)] theme: Signal<Theme>,
+    /// Years the rating chart's trend projects (drawn by the yearly chart, chosen here).
+    horizon: RwSignal<u16>,
+) -> impl IntoView {
+    let kind = RwSignal::new(ModelKind::Linear);
+    let seed = RwSignal::new(42u64);
+    let status = RwSignal::new(Status::Idle);
+    let generation = RwSignal::new(0u64);
+
+    // Any change of data, filter, model or seed starts a new run and cancels the old one.
+    Effect::new(move |_| {
+        let (Some(data), filter, kind, seed) = (data.get(), filter.get(), kind.get(), seed.get())
+        else {
+            return;
+        };
+        let run = generation.get_untracked() + 1;
+        generation.set(run);
+        status.set(Status::Training { trees: 0, total: 0 });
+        set_body_data("model", "training");
+        let options = ModelOptions {
+            kind,
+            seed,
+            filter,
+            ..ModelOptions::default()
+        };
+        spawn_local(train(data, options, run, generation, status));
+    });
+    Effect::new(move |_| match status.get() {
+        Status::Done(_) => set_body_data("model", "ready"),
+        Status::Failed(_) => set_body_data("model", "error"),
+        _ => {}
+    });
+
+    let evaluation = Memo::new(move |_| match status.get() {
+        Status::Done(e) => Some(e),
+        _ => None,
+    });
+    let scatter_canvas = NodeRef::<Canvas>::new();
+    let histogram_canvas = NodeRef::<Canvas>::new();
+    let years_canvas = NodeRef::<Canvas>::new();
+    let resized = RwSignal::new(0u32);
+    let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    Effect::new(move |_| {
+        resized.track();
+        let Some(e) = evaluation.get() else { return };
+        let (Some(a), Some(b), Some(c)) = (
+            scatter_canvas.get(),
+            histogram_canvas.get(),
+            years_canvas.get(),
+        ) else {
+            return;
+        };
+        let (lang, palette, accent) = (lang.get(), Palette::of(theme.get()), accent(theme.get()));
+        perf::timed("model:render", || {
+            let results = [
+                draw_scatter(&a, &e, lang, palette, accent),
+                draw_histogram(&b, &e, lang, palette, accent),
+                draw_by_year(&c, &e, lang, palette, accent),
+            ];
+            for error in results.into_iter().filter_map(Result::err) {
+                leptos::logging::error!("model chart: {error}");
+            }
+        });
+    });
+
+    let model_button = move |which: ModelKind, en: &'static str, pt: &'static str| {
+        view! {
+            <button
+                type="button"
+                data-model=which.as_str()
+                aria-pressed=move || (kind.get() == which).to_string()
+                on:click=move |_| kind.set(which)
+            >
+                {move || tr(lang.get(), en, pt)}
+            </button>
+        }
+    };
+    let progress = move || match status.get() {
+        Status::Training { trees, total } => {
+            let text = if total == 0 {
+                tr(lang.get(), "Training…", "Treinando…").to_string()
+            } else {
+                format!(
+                    "{} {trees}/{total} {}",
+                    tr(lang.get(), "Training:", "Treinando:"),
+                    tr(lang.get(), "trees", "árvores")
+                )
+            };
+            let percent = if total == 0 {
+                5.0
+            } else {
+                100.0 * trees as f64 / total as f64
+            };
+            Some(view! {
+                <div class="model-progress" role="status">
+                    <div class="bar"><div class="fill" style:width=format!("{percent:.0}%")></div></div>
+                    <span class="small muted">{text}</span>
+                </div>
+            })
+        }
+        _ => None,
+    };
+    let message = move || match status.get() {
+        Status::Failed(ModelError::TooFewRows { usable, required }) => Some(format!(
+            "{} ({usable} / {required})",
+            tr(
+                lang.get(),
+                "Too few titles with every feature and a rating to fit a model for these filters",
+                "Poucos títulos com todas as variáveis e nota para ajustar um modelo com estes filtros"
+            )
+        )),
+        Status::Failed(error) => Some(error.to_string()),
+        _ => None,
+    };
+    let summary = move || {
+        let e = evaluation.get()?;
+        let lang = lang.get();
+        let x = &e.excluded;
+        Some(format!(
+            "{} {} · {} {} ({}: {}, {}: {}, {}: {}, {}: {}) · {} {} / {} {} · {} {}",
+            lang.int(e.usable as u64),
+            tr(lang, "usable titles", "títulos usados"),
+            lang.int(x.total as u64),
+            tr(lang, "excluded", "excluídos"),
+            tr(lang, "no year", "sem ano"),
+            lang.int(x.no_year as u64),
+            tr(lang, "no runtime", "sem duração"),
+            lang.int(x.no_runtime as u64),
+            tr(lang, "no votes", "sem votos"),
+            lang.int(x.no_votes as u64),
+            tr(lang, "no rating", "sem nota"),
+            lang.int(x.no_rating as u64),
+            tr(lang, "train", "treino"),
+            lang.int(e.train as u64),
+            tr(lang, "test", "teste"),
+            lang.int(e.test as u64),
+            tr(lang, "seed", "semente"),
+            e.seed,
+        ))
+    };
+
+    view! {
+        <section
+            class="panel model-section"
+            id="model"
+            aria-labelledby="model-title"
+            data-model=move || evaluation.get().map(|e| e.model.as_str()).unwrap_or_default()
+            data-seed=move || evaluation.get().map(|e| e.seed.to_string()).unwrap_or_default()
+            data-usable=move || evaluation.get().map(|e| e.usable.to_string()).unwrap_or_default()
+            data-train=move || evaluation.get().map(|e| e.train.to_string()).unwrap_or_default()
+            data-test=move || evaluation.get().map(|e| e.test.to_string()).unwrap_or_default()
+        >
+            <header class="panel-head">
+                <h2 id="model-title">
+                    {move || tr(lang.get(), "Predicting the rating", "Prevendo a nota")}
+                </h2>
+                <div class="segmented small" role="group" aria-label=move || tr(lang.get(), "Model", "Modelo")>
+                    {model_button(ModelKind::Linear, "Linear regression", "Regressão linear")}
+                    {model_button(ModelKind::Forest, "Random forest", "Floresta aleatória")}
+                </div>
+                <label class="field seed-field">
+                    <span>{move || tr(lang.get(), "Seed", "Semente")}</span>
+                    <input
+                        type="number"
+                        inputmode="numeric"
+                        name="seed"
+                        min="0"
+                        prop:value=move || seed.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(value) = event_target_value(&ev).trim().parse::<u64>() {
+                                seed.set(value);
+                            }
+                        }
+                    />
+                </label>
+                <label class="field horizon-field">
+                    <span>{move || tr(lang.get(), "Trend years ahead", "Anos de projeção")}</span>
+                    <input
+                        type="number"
+                        inputmode="numeric"
+                        name="horizon"
+                        min="0"
+                        max="30"
+                        prop:value=move || horizon.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(value) = event_target_value(&ev).trim().parse::<u16>() {
+                                horizon.set(value.min(30));
+                            }
+                        }
+                    />
+                </label>
+            </header>
+            <p class="small muted model-summary">{summary}</p>
+            {progress}
+            {move || message().map(|m| view! { <p class="model-message" role="alert">{m}</p> })}
+            <div class="model-body" class:hidden=move || evaluation.get().is_none()>
+                <MetricCards evaluation=evaluation lang=lang />
+                <div class="model-charts">
+                    <figure class="model-figure">
+                        <figcaption>{move || tr(lang.get(), "Predicted vs actual (test set), y = x dashed", "Previsto vs real (teste), y = x tracejada")}</figcaption>
+                        <canvas class="scatter" node_ref=scatter_canvas role="img" aria-label=move || tr(lang.get(), "Predicted vs actual", "Previsto vs real")></canvas>
+                    </figure>
+                    <figure class="model-figure">
+                        <figcaption>{move || tr(lang.get(), "Residuals (actual − predicted)", "Resíduos (real − previsto)")}</figcaption>
+                        <canvas node_ref=histogram_canvas role="img" aria-label=move || tr(lang.get(), "Residual histogram", "Histograma dos resíduos")></canvas>
+                    </figure>
+                    <figure class="model-figure">
+                        <figcaption>{move || tr(lang.get(), "Mean residual by release year", "Resíduo médio por ano de lançamento")}</figcaption>
+                        <canvas node_ref=years_canvas role="img" aria-label=move || tr(lang.get(), "Residuals by year", "Resíduos por ano")></canvas>
+                    </figure>
+                </div>
+                <LargestErrors evaluation=evaluation lang=lang />
+            </div>
+        </section>
+    }
+}
+
+/// MSE, MAE, RMSE and R², each beside the baseline and the improvement over it.
+#[component]
+fn MetricCards(
+    evaluation: Memo<Option<Arc<Evaluation>>>,
+    #[prop(into)] lang: Signal<Lang>,
+) -> impl IntoView {
+    type Pick = fn(&Evaluation) -> (f64, f64, f64);
+    let cards: [(&'static str, &'static str, &'static str, bool, Pick); 4] = [
+        ("mse", "MSE", "MSE", true, |e| {
+            (e.metrics.mse, e.baseline.mse, e.improvement.mse)
+        }),
+        ("mae", "MAE", "MAE", true, |e| {
+            (e.metrics.mae, e.baseline.mae, e.improvement.mae)
+        }),
+        ("rmse", "RMSE", "RMSE", true, |e| {
+            (e.metrics.rmse, e.baseline.rmse, e.improvement.rmse)
+        }),
+        ("r2", "R²", "R²", false, |e| {
+            (e.metrics.r2, e.baseline.r2, e.improvement.r2)
+        }),
+    ];
+    let cards = cards
+        .into_iter()
+        .map(|(key, en, pt, relative, pick)| {
+            let values = move || evaluation.get().map(|e| pick(&e));
+            let shown =
+                move || values().map_or_else(|| "—".into(), |(m, _, _)| lang.get().dec(m, 3));
+            let note = move || {
+                let (_, b, i) = values()?;
+                let lang = lang.get();
+                let gain = if relative {
+                    let word = if i >= 0.0 {
+                        tr(lang, "lower", "menor")
+                    } else {
+                        tr(lang, "higher", "maior")
+                    };
+                    format!("{}% {word}", lang.dec(i.abs() * 100.0, 1))
+                } else {
+                    format!(
+                        "{}{}",
+                        if i >= 0.0 { "+" } else { "−" },
+                        lang.dec(i.abs(), 3)
+                    )
+                };
+                Some(format!(
+                    "{} {} · {gain}",
+                    tr(lang, "baseline", "linha de base"),
+                    lang.dec(b, 3)
+                ))
+            };
+            view! {
+                <div
+                    class="card metric-card"
+                    data-metric=key
+                    data-value=move || values().map(|v| v.0.to_string()).unwrap_or_default()
+                    data-baseline=move || values().map(|v| v.1.to_string()).unwrap_or_default()
+                    data-improvement=move || values().map(|v| v.2.to_string()).unwrap_or_default()
+                >
+                    <div class="card-label">{move || tr(lang.get(), en, pt)}</div>
+                    <div class="card-value">{shown}</div>
+                    <div class="card-note">{note}</div>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="cards metric-cards">
+            {cards}
+            <div class="card model-note">
+                <div class="card-label">{move || tr(lang.get(), "Baseline", "Linha de base")}</div>
+                <div class="card-note">
+                    {move || tr(lang.get(),
+                        "predicts the training set's mean rating; the % is how much lower the model's error is",
+                        "prevê a nota média do treino; o % é quanto o erro do modelo é menor")}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The 20 largest errors, as text (titles come from the data: never HTML).
+#[component]
+fn LargestErrors(
+    evaluation: Memo<Option<Arc<Evaluation>>>,
+    #[prop(into)] lang: Signal<Lang>,
+) -> impl IntoView {
+    let rows = move || {
+        let e = evaluation.get()?;
+        let lang = lang.get();
+        Some(
+            e.largest
+                .iter()
+                .map(|row| {
+                    let error = row.actual - row.predicted;
+                    view! {
+                        <tr>
+                            <td class="title-cell">{row.title.clone()}</td>
+                            <td class="num">{row.year}</td>
+                            <td class="num">{lang.dec(row.actual, 1)}</td>
+                            <td class="num">{lang.dec(row.predicted, 2)}</td>
+                            <td class="num">{lang.dec(error, 2)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="largest-errors">
+                <caption>{move || tr(lang.get(), "The 20 largest errors (test set)", "Os 20 maiores erros (teste)")}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{move || tr(lang.get(), "Title", "Título")}</th>
+                        <th scope="col" class="num">{move || tr(lang.get(), "Year", "Ano")}</th>
+                        <th scope="col" class="num">{move || tr(lang.get(), "Actual", "Real")}</th>
+                        <th scope="col" class="num">{move || tr(lang.get(), "Predicted", "Previsto")}</th>
+                        <th scope="col" class="num">{move || tr(lang.get(), "Error", "Erro")}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The colour of the trend projected on the rating chart.
+pub fn trend_color(theme: Theme) -> Rgb {
+    match theme {
+        Theme::Light => Rgb(0xc2, 0x25, 0x5c),
+        Theme::Dark => Rgb(0xf0, 0x65, 0x95),
+    }
+}
+
+fn accent(theme: Theme) -> Rgb {
+    match theme {
+        Theme::Light => Rgb(0x2f, 0x6f, 0xed),
+        Theme::Dark => Rgb(0x6e, 0x9b, 0xff),
+    }
+}
+
+fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
+/// Sizes the canvas to its CSS box at the device's pixel ratio; returns the ratio and CSS width.
+fn fit_canvas(canvas: &web_sys::HtmlCanvasElement) -> (f64, f64) {
+    let ratio = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let width = f64::from(canvas.client_width().max(200));
+    let height = f64::from(canvas.client_height().max(150));
+    canvas.set_width((width * ratio).round() as u32);
+    canvas.set_height((height * ratio).round() as u32);
+    (ratio, width)
+}
+
+type Area = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+
+fn root(canvas: &web_sys::HtmlCanvasElement, palette: Palette) -> Result<Area, String> {
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())
+        .ok_or_else(|| "the canvas has no 2d context".to_string())?;
+    let root = backend.into_drawing_area();
+    root.fill(&rgb(palette.background))
+        .map_err(|e| e.to_string())?;
+    Ok(root)
+}
+
+/// Predicted (y) against actual (x) on equal axes: points counted per device pixel in core and
+/// blended into the plot area's pixels in one `putImageData`; the y = x line drawn on top.
+fn draw_scatter(
+    canvas: &web_sys::HtmlCanvasElement,
+    e: &Evaluation,
+    lang: Lang,
+    palette: Palette,
+    accent: Rgb,
+) -> Result<(), String> {
+    let (ratio, _) = fit_canvas(canvas);
+    let px = |v: f64| (v * ratio).round() as i32;
+    let root = root(canvas, palette)?;
+    let (lo, hi) = e.points.iter().fold((1.0f64, 10.0f64), |(lo, hi), p| {
+        (
+            lo.min(p.predicted).min(p.actual),
+            hi.max(p.predicted).max(p.actual),
+        )
+    });
+    let (lo, hi) = (lo.floor(), hi.ceil());
+    let font = |size: f64, color: Rgb| {
+        ("system-ui, sans-serif", f64::from(px(size)))
+            .into_font()
+            .color(&rgb(color))
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .margin(px(10.0))
+        .x_label_area_size(px(40.0))
+        .y_label_area_size(px(48.0))
+        .build_cartesian_2d(lo..hi, lo..hi)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_labels(10)
+        .y_labels(10)
+        .x_label_formatter(&|v| lang.dec(*v, 0))
+        .y_label_formatter(&|v| lang.dec(*v, 0))
+        .label_style(font(11.0, palette.muted))
+        .axis_desc_style(font(12.0, palette.text))
+        .x_desc(tr(lang, "actual rating", "nota real"))
+        .y_desc(tr(lang, "predicted rating", "nota prevista"))
+        .light_line_style(rgb(palette.background))
+        .bold_line_style(rgb(palette.grid))
+        .axis_style(rgb(palette.axis))
+        .draw()
+        .map_err(|e| e.to_string())?;
+
+    // The plot area in device pixels: read it back, blend the points in, write it back.
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let (width, height) = (
+        (xs.end - xs.start).max(1) as usize,
+        (ys.end - ys.start).max(1) as usize,
+    );
+    let raster = scatter::raster(
+        e.points.iter().map(|p| (p.actual, p.predicted)),
+        width,
+        height,
+        Range { lo, hi },
+        Range { lo, hi },
+    );
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .ok_or("the canvas has no 2d context")?
+        .unchecked_into();
+    let image = context
+        .get_image_data(
+            f64::from(xs.start),
+            f64::from(ys.start),
+            width as f64,
+            height as f64,
+        )
+        .map_err(|e| format!("{e:?}"))?;
+    let mut pixels = image.data().0;
+    if raster.max > 0 {
+        let max = f64::from(raster.max).ln_1p();
+        for (i, &count) in raster.counts.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            // Log shading: a lone point is visible, the densest pixel is solid.
+            let alpha = 0.35 + 0.65 * f64::from(count).ln_1p() / max;
+            let p = &mut pixels[i * 4..i * 4 + 4];
+            for (channel, target) in p.iter_mut().zip([accent.0, accent.1, accent.2]) {
+                *channel =
+                    (f64::from(*channel) * (1.0 - alpha) + f64::from(target) * alpha).round() as u8;
+            }
+            p[3] = 255;
+        }
+    }
+    let blended = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&pixels),
+        width as u32,
+        height as u32,
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    context
+        .put_image_data(&blended, f64::from(xs.start), f64::from(ys.start))
+        .map_err(|e| format!("{e:?}"))?;
+
+    let line = ShapeStyle::from(&rgb(palette.text)).stroke_width(px(1.5).max(1) as u32);
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(lo, lo), (hi, hi)],
+            px(6.0),
+            px(4.0),
+            line,
+        ))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// The residual histogram.
+fn draw_histogram(
+    canvas: &web_sys::HtmlCanvasElement,
+    e: &Evaluation,
+    lang: Lang,
+    palette: Palette,
+    accent: Rgb,
+) -> Result<(), String> {
+    let (ratio, _) = fit_canvas(canvas);
+    let px = |v: f64| (v * ratio).round() as i32;
+    let root = root(canvas, palette)?;
+    let h = &e.histogram;
+    let edges = h.edges();
+    let (first, last) = (edges[0], edges[edges.len() - 1]);
+    let top = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.08;
+    let font = |size: f64, color: Rgb| {
+        ("system-ui, sans-serif", f64::from(px(size)))
+            .into_font()
+            .color(&rgb(color))
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .margin(px(10.0))
+        .x_label_area_size(px(40.0))
+        .y_label_area_size(px(56.0))
+        .build_cartesian_2d(first..last, 0.0..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(8)
+        .y_labels(5)
+        .x_label_formatter(&|v| lang.dec(*v, 1))
+        .y_label_formatter(&|v| lang.dec(*v, 0))
+        .label_style(font(11.0, palette.muted))
+        .axis_desc_style(font(12.0, palette.text))
+        .x_desc(tr(lang, "residual", "resíduo"))
+        .y_desc(tr(lang, "titles", "títulos"))
+        .light_line_style(rgb(palette.background))
+        .bold_line_style(rgb(palette.grid))
+        .axis_style(rgb(palette.axis))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let gap = h.width * 0.06;
+    chart
+        .draw_series(h.counts.iter().enumerate().map(|(i, &count)| {
+            Rectangle::new(
+                [(edges[i] + gap, 0.0), (edges[i + 1] - gap, count as f64)],
+                rgb(accent).filled(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+    if first < 0.0 && last > 0.0 {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (0.0, top)],
+                px(4.0),
+                px(4.0),
+                ShapeStyle::from(&rgb(palette.text)).stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Mean residual per release year (the model's bias over time), with zero marked.
+fn draw_by_year(
+    canvas: &web_sys::HtmlCanvasElement,
+    e: &Evaluation,
+    lang: Lang,
+    palette: Palette,
+    accent: Rgb,
+) -> Result<(), String> {
+    let (ratio, _) = fit_canvas(canvas);
+    let px = |v: f64| (v * ratio).round() as i32;
+    let root = root(canvas, palette)?;
+    let (Some(first), Some(last)) = (e.by_year.first(), e.by_year.last()) else {
+        return root.present().map_err(|e| e.to_string());
+    };
+    let bound = e
+        .by_year
+        .iter()
+        .map(|y| y.mean.abs())
+        .fold(0.5f64, f64::max)
+        * 1.1;
+    let font = |size: f64, color: Rgb| {
+        ("system-ui, sans-serif", f64::from(px(size)))
+            .into_font()
+            .color(&rgb(color))
+    };
+    let x_range = f64::from(first.year) - 0.5..f64::from(last.year) + 0.5;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(px(10.0))
+        .x_label_area_size(px(40.0))
+        .y_label_area_size(px(48.0))
+        .build_cartesian_2d(x_range.clone(), -bound..bound)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(8)
+        .y_labels(5)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| lang.dec(*v, 1))
+        .label_style(font(11.0, palette.muted))
+        .axis_desc_style(font(12.0, palette.text))
+        .x_desc(tr(lang, "year", "ano"))
+        .y_desc(tr(lang, "mean residual", "resíduo médio"))
+        .light_line_style(rgb(palette.background))
+        .bold_line_style(rgb(palette.grid))
+        .axis_style(rgb(palette.axis))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            [(x_range.start, 0.0), (x_range.end, 0.0)],
+            rgb(palette.muted),
+        ))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(e.by_year.iter().map(|y| {
+            let x = f64::from(y.year);
+            let mean = y.mean.clamp(-bound, bound);
+            Rectangle::new([(x - 0.4, 0.0), (x + 0.4, mean)], rgb(accent).filled())
+        }))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

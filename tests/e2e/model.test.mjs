@@ -1,0 +1,139 @@
+// End-to-end tests of the model section (issue 8) on the built site (dist/, from `trunk build
+// --release`): the metric cards equal core's output for a fixed dataset and seed
+// (testdata/model/expected/cards.json, written and checked by core's
+// `dashboard_cards_match_the_committed_expectations` test), switching the seed or the model
+// changes them, a filter that leaves too few titles shows a message instead of charts, the
+// scatter is drawn, and nothing logs a console error.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { distDir, repoRoot, serve, launch, openPage } from './support.mjs';
+
+const modelDir = path.join(repoRoot, 'testdata', 'model');
+const cards = JSON.parse(fs.readFileSync(path.join(modelDir, 'expected', 'cards.json'), 'utf8'));
+const expected = (model, seed) => cards.cases.find((c) => c.model === model && c.seed === seed);
+
+let site;
+let browser;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(distDir, 'index.html')), 'dist/index.html exists: run trunk build first');
+  site = await serve({ '/data/': modelDir, '/': distDir });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Waits until the model section has finished a run (`ready` or `error`) and returns the state. */
+async function settled(page) {
+  await page.waitForFunction(
+    () => ['ready', 'error'].includes(document.body.dataset.model),
+    null,
+    { timeout: 60_000 },
+  );
+  return page.evaluate(() => document.body.dataset.model);
+}
+
+/** Starts a new run with `action` and waits for it to finish. */
+async function rerun(page, action) {
+  await page.evaluate(() => { document.body.dataset.model = 'waiting'; });
+  await action();
+  return settled(page);
+}
+
+async function readCards(page) {
+  return page.evaluate(() => {
+    const section = document.querySelector('#model');
+    const out = {
+      model: section.dataset.model,
+      seed: Number(section.dataset.seed),
+      usable: Number(section.dataset.usable),
+      train: Number(section.dataset.train),
+      test: Number(section.dataset.test),
+      metrics: {},
+      baseline: {},
+      improvement: {},
+    };
+    for (const card of document.querySelectorAll('.metric-card')) {
+      const key = card.dataset.metric;
+      out.metrics[key] = Number(card.dataset.value);
+      out.baseline[key] = Number(card.dataset.baseline);
+      out.improvement[key] = Number(card.dataset.improvement);
+    }
+    return out;
+  });
+}
+
+function assertCards(got, want) {
+  assert.equal(got.model, want.model);
+  assert.equal(got.seed, want.seed);
+  assert.equal(got.usable, want.usable);
+  assert.equal(got.train, want.train);
+  assert.equal(got.test, want.test);
+  for (const side of ['metrics', 'baseline', 'improvement']) {
+    for (const key of ['mse', 'mae', 'rmse', 'r2']) {
+      const [g, w] = [got[side][key], want[side][key]];
+      assert.ok(Math.abs(g - w) <= 1e-9, `${want.model} seed ${want.seed} ${side}.${key}: ${g} vs ${w}`);
+    }
+  }
+}
+
+async function openModel(query = '') {
+  const { page, errors } = await openPage(browser);
+  const data = encodeURIComponent(`${site.url}/data/input.csv`);
+  await page.goto(`${site.url}/?data=${data}${query}`);
+  assert.equal(await settled(page), 'ready');
+  return { page, errors };
+}
+
+test('cards equal core for the fixed dataset and seed; the seed and the model change them', async () => {
+  const { page, errors } = await openModel('&lang=en');
+  assertCards(await readCards(page), expected('linear', 42));
+  const shown = await page.locator('.metric-card[data-metric=mse] .card-value').textContent();
+  assert.equal(shown, expected('linear', 42).metrics.mse.toFixed(3));
+
+  assert.equal(await rerun(page, () => page.fill('input[name=seed]', '7').then(() => page.locator('input[name=seed]').dispatchEvent('change'))), 'ready');
+  const seven = await readCards(page);
+  assertCards(seven, expected('linear', 7));
+
+  // The forest on the same split: the same baseline, other metrics, and a progress bar on the way.
+  const sawProgress = page.waitForSelector('.model-progress', { timeout: 30_000 });
+  assert.equal(await rerun(page, () => page.click('button[data-model=forest]')), 'ready');
+  await sawProgress;
+  const forest = await readCards(page);
+  assert.equal(forest.model, 'forest');
+  assert.deepEqual(forest.baseline, seven.baseline);
+  assert.notEqual(forest.metrics.mse, seven.metrics.mse);
+  assert.ok(forest.metrics.mse < forest.baseline.mse, 'the forest beats the training mean');
+  // Deterministic per seed in the browser: switching away and back gives the same numbers.
+  assert.equal(await rerun(page, () => page.click('button[data-model=linear]')), 'ready');
+  assert.equal(await rerun(page, () => page.click('button[data-model=forest]')), 'ready');
+  assert.deepEqual(await readCards(page), forest);
+
+  // The largest-errors table and the scatter are there, and the scatter has points on it.
+  assert.equal(await page.locator('.largest-errors tbody tr').count(), 20);
+  const inked = await page.evaluate(() => {
+    const canvas = document.querySelector('canvas.scatter');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let blue = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 2] > data[i] + 60) blue += 1;
+    return blue;
+  });
+  assert.ok(inked > 200, `scatter pixels drawn: ${inked}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a filter that leaves too few titles shows a message, not a chart', async () => {
+  const { page, errors } = await openModel('&lang=pt-BR');
+  assert.equal(await rerun(page, () => page.fill('input[name=min_votes]', '900000000').then(() => page.locator('input[name=min_votes]').dispatchEvent('change'))), 'error');
+  const message = await page.locator('.model-message').textContent();
+  assert.match(message, /Poucos títulos/);
+  assert.ok(await page.locator('.model-body').evaluate((el) => el.classList.contains('hidden')));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
