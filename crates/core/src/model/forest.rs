@@ -22,7 +22,7 @@ type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 /// The forest's size and shape. The defaults keep 100k titles under two seconds in a browser:
 /// smartcore scans every training row of a feature at each node, so a level of the tree costs
 /// about as much as all the levels above it, and depth is what the time is made of (depth 10
-/// with 50 trees took 5.3 s in Chromium for 100k titles, depth 8 with 30 trees 2.3 s; see
+/// with 50 trees took 5.3 s in Chromium for 100k titles, depth 8 with 20 trees 2.3 s; see
 /// BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ForestOptions {
@@ -38,10 +38,10 @@ impl Default for ForestOptions {
     fn default() -> ForestOptions {
         ForestOptions {
             trees: 20,
-            max_depth: 8,
+            max_depth: 7,
             min_samples_leaf: 5,
             features_per_split: Some(2),
-            trees_per_chunk: 2,
+            trees_per_chunk: 4,
         }
     }
 }
@@ -213,7 +213,7 @@ mod tests {
         let rows: Vec<usize> = (0..300).collect();
         let options = ForestOptions {
             trees: 7,
-            trees_per_chunk: 2,
+            trees_per_chunk: 4,
             ..ForestOptions::default()
         };
         let model = fit_forest(&x, &y, &rows, &options, 1).unwrap();
