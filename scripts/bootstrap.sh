@@ -56,6 +56,16 @@ if [ "$(cat "$venv/.cinelake-version" 2>/dev/null)" != "$SEAWEEDFS_VERSION" ]; t
   echo "$SEAWEEDFS_VERSION" > "$venv/.cinelake-version"
 fi
 
+# --- PySpark, for refine's Spark engine and its DataFusion/Spark parity test --------------------
+spark_venv="$CINELAKE_TOOLS/pyspark-venv"
+if [ "$(cat "$spark_venv/.cinelake-version" 2>/dev/null)" != "$PYSPARK_VERSION" ]; then
+  log "installing pyspark $PYSPARK_VERSION into $spark_venv"
+  mkdir -p "$CINELAKE_TOOLS"
+  python3 -m venv "$spark_venv"
+  "$spark_venv/bin/pip" install --quiet --disable-pip-version-check "pyspark==$PYSPARK_VERSION"
+  echo "$PYSPARK_VERSION" > "$spark_venv/.cinelake-version"
+fi
+
 # --- Crates: fetched once so that builds can run with --locked --offline --------------------------
 cargo fetch --locked --quiet
 log "all tools present"
