@@ -21,6 +21,23 @@
 //! | `rating` | 1.0–10.0 with at most one decimal ([`Rating::parse`]); empty is null |
 //! | `votes` | a whole number (`u64`); empty is null |
 //!
+//! Six optional trailing columns carry TMDB data ([`TMDB_HEADER`], joined by `cinelake refine`
+//! from `cinelake enrich`'s files). A file has either the ten base columns or the ten followed by
+//! all six ([`Columns`]); the reader accepts both, so every extract written before the TMDB
+//! columns existed, and any file in the base format, still loads:
+//!
+//! | column | rule |
+//! |---|---|
+//! | `budget`, `revenue` | US dollars, a whole number (`u64`); empty is null |
+//! | `popularity` | a plain decimal number (`12.5`, no exponent), not negative; empty is null |
+//! | `tmdb_vote_average` | a plain decimal number from 0 to 10; empty is null |
+//! | `tmdb_vote_count` | a whole number (`u64`); empty is null |
+//! | `production_countries` | `;`-joined ISO 3166-1 codes, none empty; empty is none |
+//!
+//! A row whose six TMDB fields are all empty is a title without TMDB data ([`Title::tmdb`] is
+//! `None`). Decimals are written with Rust's shortest round-trip formatting, so they read back to
+//! the same `f64`.
+//!
 //! The reader is lenient per row (a bad row is an [`ExtractRowError`] and reading goes on) and
 //! strict per file (a wrong header stops it at once), because the dashboard must load any file in
 //! this format from any URL and still say which rows it skipped. The writer refuses titles that
@@ -41,7 +58,7 @@
 use std::fmt;
 use std::io::{Read, Write};
 
-use crate::title::{Kind, Rating, Title, Year};
+use crate::title::{Kind, Rating, Title, Tmdb, Year};
 
 /// The extract's columns, in order.
 pub const HEADER: [&str; 10] = [
@@ -57,10 +74,62 @@ pub const HEADER: [&str; 10] = [
     "votes",
 ];
 
+/// The optional TMDB columns, which follow [`HEADER`] when present.
+pub const TMDB_HEADER: [&str; 6] = [
+    "budget",
+    "revenue",
+    "popularity",
+    "tmdb_vote_average",
+    "tmdb_vote_count",
+    "production_countries",
+];
+
+/// Which columns an extract has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Columns {
+    /// The ten [`HEADER`] columns: the original contract.
+    #[default]
+    Base,
+    /// [`HEADER`] followed by [`TMDB_HEADER`].
+    WithTmdb,
+}
+
+impl Columns {
+    /// How many columns a row has.
+    pub fn count(self) -> usize {
+        match self {
+            Columns::Base => HEADER.len(),
+            Columns::WithTmdb => HEADER.len() + TMDB_HEADER.len(),
+        }
+    }
+
+    /// The column names, in order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        let tmdb: &'static [&'static str] = match self {
+            Columns::Base => &[],
+            Columns::WithTmdb => &TMDB_HEADER,
+        };
+        HEADER.iter().chain(tmdb).copied()
+    }
+
+    /// The columns that hold `titles` without loss: the TMDB ones only when some title has TMDB
+    /// data, so an extract without any stays byte for byte what it was before they existed.
+    pub fn for_titles(titles: &[Title]) -> Columns {
+        if titles
+            .iter()
+            .any(|t| t.tmdb.as_ref().is_some_and(|d| !d.is_empty()))
+        {
+            Columns::WithTmdb
+        } else {
+            Columns::Base
+        }
+    }
+}
+
 /// A failure that stops reading or writing an extract as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    /// The first line is not [`HEADER`].
+    /// The first line is neither [`HEADER`] nor [`HEADER`] followed by [`TMDB_HEADER`].
     #[error("extract header: expected columns {expected} but found {found}")]
     Header { expected: String, found: String },
     /// The input has no header line at all.
@@ -85,7 +154,8 @@ pub enum ExtractError {
 pub struct ExtractRowError {
     /// 1-based line where the row starts, the header being line 1.
     pub line: u64,
-    /// The offending column (one of [`HEADER`]), or `""` when the row as a whole is bad.
+    /// The offending column (one of [`HEADER`] or [`TMDB_HEADER`]), or `""` when the row as a
+    /// whole is bad.
     pub column: &'static str,
     pub reason: String,
 }
@@ -106,8 +176,13 @@ impl fmt::Display for ExtractRowError {
 
 impl std::error::Error for ExtractRowError {}
 
+/// The expected header, as header errors name it.
 fn joined_header() -> String {
-    HEADER.join(",")
+    format!(
+        "{} (optionally followed by {})",
+        HEADER.join(","),
+        TMDB_HEADER.join(",")
+    )
 }
 
 /// Reads an extract (RFC 4180 CSV, comma, header line, UTF-8, optional BOM, LF/CRLF, empty
@@ -117,13 +192,14 @@ pub struct ExtractReader<R: Read> {
     record: csv::ByteRecord,
     /// Added to csv's line numbers (see [`ExtractReader::new`]).
     line_offset: u64,
+    columns: Columns,
     /// Set after an I/O error: the stream's position is unknown, so nothing more is read.
     done: bool,
 }
 
 impl<R: Read> ExtractReader<R> {
-    /// Reads and checks the header; a wrong header is an [`ExtractError`] naming the expected
-    /// and the found columns.
+    /// Reads and checks the header ([`HEADER`], optionally followed by [`TMDB_HEADER`]); a wrong
+    /// header is an [`ExtractError`] naming the expected and the found columns.
     pub fn new(input: R) -> Result<Self, ExtractError> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -140,8 +216,18 @@ impl<R: Read> ExtractReader<R> {
                 expected: joined_header(),
             });
         }
-        if header.len() != HEADER.len() || header.iter().zip(HEADER).any(|(f, h)| f != h.as_bytes())
-        {
+        let is = |columns: Columns| {
+            header.len() == columns.count()
+                && header
+                    .iter()
+                    .zip(columns.names())
+                    .all(|(f, h)| f == h.as_bytes())
+        };
+        let columns = if is(Columns::Base) {
+            Columns::Base
+        } else if is(Columns::WithTmdb) {
+            Columns::WithTmdb
+        } else {
             let found = header
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -151,7 +237,7 @@ impl<R: Read> ExtractReader<R> {
                 expected: joined_header(),
                 found,
             });
-        }
+        };
         // csv counts a line when it consumes a `\n`, and it ends a CRLF record at the `\r`: the
         // `\n` is consumed with the next record, so in a CRLF file every record's start position
         // is one line short. The header's own ending tells which kind of file this is.
@@ -160,8 +246,14 @@ impl<R: Read> ExtractReader<R> {
             csv,
             record: csv::ByteRecord::new(),
             line_offset,
+            columns,
             done: false,
         })
+    }
+
+    /// The columns the header announced.
+    pub fn columns(&self) -> Columns {
+        self.columns
     }
 
     /// Reads every row: the titles that parsed and the errors of those that did not.
@@ -189,7 +281,7 @@ impl<R: Read> Iterator for ExtractReader<R> {
             Ok(false) => None,
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line()) + self.line_offset;
-                Some(parse_row(&self.record, line))
+                Some(parse_row(&self.record, line, self.columns))
             }
             Err(error) => {
                 self.done = true;
@@ -204,31 +296,39 @@ impl<R: Read> Iterator for ExtractReader<R> {
     }
 }
 
-fn parse_row(record: &csv::ByteRecord, line: u64) -> Result<Title, ExtractRowError> {
+fn parse_row(
+    record: &csv::ByteRecord,
+    line: u64,
+    columns: Columns,
+) -> Result<Title, ExtractRowError> {
     let error = |column: &'static str, reason: String| ExtractRowError {
         line,
         column,
         reason,
     };
-    if record.len() != HEADER.len() {
+    if record.len() != columns.count() {
         return Err(error(
             "",
             format!(
                 "expected {} columns but found {}",
-                HEADER.len(),
+                columns.count(),
                 record.len()
             ),
         ));
     }
-    let mut fields = [""; 10];
-    for (i, field) in record.iter().enumerate() {
-        fields[i] = std::str::from_utf8(field).map_err(|_| {
+    let mut all = [""; HEADER.len() + TMDB_HEADER.len()];
+    for ((field, name), slot) in record.iter().zip(columns.names()).zip(all.iter_mut()) {
+        *slot = std::str::from_utf8(field).map_err(|_| {
             error(
-                HEADER[i],
+                name,
                 format!("{:?} is not valid UTF-8", String::from_utf8_lossy(field)),
             )
         })?;
     }
+    let (fields, tmdb_fields) = all.split_at(HEADER.len());
+    // Both lengths are fixed by the split above, so these conversions cannot fail.
+    let fields: [&str; 10] = fields.try_into().unwrap_or([""; 10]);
+    let tmdb_fields: [&str; 6] = tmdb_fields.try_into().unwrap_or([""; 6]);
     let [
         kind,
         id,
@@ -308,6 +408,7 @@ fn parse_row(record: &csv::ByteRecord, line: u64) -> Result<Title, ExtractRowErr
                 .ok_or_else(|| error("votes", format!("{votes:?} is not a whole number")))?,
         )
     };
+    let tmdb = parse_tmdb(tmdb_fields, &error)?;
     Ok(Title {
         kind,
         id: id.to_string(),
@@ -319,7 +420,82 @@ fn parse_row(record: &csv::ByteRecord, line: u64) -> Result<Title, ExtractRowErr
         genres,
         rating,
         votes,
+        tmdb,
     })
+}
+
+/// The six TMDB fields (all empty in a base-format row): `None` when all are empty.
+fn parse_tmdb(
+    fields: [&str; 6],
+    error: &impl Fn(&'static str, String) -> ExtractRowError,
+) -> Result<Option<Tmdb>, ExtractRowError> {
+    if fields.iter().all(|f| f.is_empty()) {
+        return Ok(None);
+    }
+    let [
+        budget,
+        revenue,
+        popularity,
+        vote_average,
+        vote_count,
+        countries,
+    ] = fields;
+    let whole = |column: &'static str, text: &str| -> Result<Option<u64>, ExtractRowError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        parse_whole::<u64>(text)
+            .map(Some)
+            .ok_or_else(|| error(column, format!("{text:?} is not a whole number")))
+    };
+    let decimal =
+        |column: &'static str, text: &str, max: f64| -> Result<Option<f64>, ExtractRowError> {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            parse_decimal(text)
+                .filter(|v| *v <= max)
+                .map(Some)
+                .ok_or_else(|| {
+                    let range = if max.is_finite() {
+                        format!("from 0 to {max}")
+                    } else {
+                        "of at least 0".to_string()
+                    };
+                    error(column, format!("{text:?} is not a decimal number {range}"))
+                })
+        };
+    let production_countries = if countries.is_empty() {
+        Vec::new()
+    } else {
+        let list: Vec<String> = countries.split(';').map(str::to_string).collect();
+        if list.iter().any(String::is_empty) {
+            return Err(error(
+                "production_countries",
+                format!("{countries:?} has an empty country"),
+            ));
+        }
+        list
+    };
+    Ok(Some(Tmdb {
+        budget: whole("budget", budget)?,
+        revenue: whole("revenue", revenue)?,
+        popularity: decimal("popularity", popularity, f64::INFINITY)?,
+        vote_average: decimal("tmdb_vote_average", vote_average, 10.0)?,
+        vote_count: whole("tmdb_vote_count", vote_count)?,
+        production_countries,
+    }))
+}
+
+/// A plain, non-negative decimal (`12`, `12.5`; no sign, exponent, `inf` or `NaN`), as the
+/// writer formats finite non-negative `f64`s.
+fn parse_decimal(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// `tt` followed by one or more ASCII digits, the IMDb title id form.
@@ -336,25 +512,59 @@ fn parse_whole<T: std::str::FromStr>(text: &str) -> Option<T> {
     text.parse().ok()
 }
 
+/// Why `tmdb` cannot be written so that it reads back the same, if it cannot.
+fn check_tmdb(tmdb: &Tmdb) -> Result<(), String> {
+    for (name, value, max) in [
+        ("popularity", tmdb.popularity, f64::INFINITY),
+        ("tmdb_vote_average", tmdb.vote_average, 10.0),
+    ] {
+        if let Some(v) = value
+            && !(v.is_finite() && (0.0..=max).contains(&v))
+        {
+            return Err(format!("{name} {v} is not finite or out of range"));
+        }
+    }
+    if let Some(country) = tmdb
+        .production_countries
+        .iter()
+        .find(|c| c.is_empty() || c.contains(';'))
+    {
+        return Err(format!(
+            "production country {country:?} is empty or contains ';'"
+        ));
+    }
+    Ok(())
+}
+
 /// Writes an extract: the header on creation, then one line per [`Title`].
 pub struct ExtractWriter<W: Write> {
     csv: csv::Writer<W>,
+    columns: Columns,
 }
 
 impl<W: Write> ExtractWriter<W> {
-    /// Starts an extract on `output` and writes the header.
+    /// Starts an extract with the ten base columns on `output` and writes the header.
     pub fn new(output: W) -> Result<Self, ExtractError> {
+        Self::with_columns(output, Columns::Base)
+    }
+
+    /// Starts an extract with `columns` on `output` and writes the header
+    /// ([`Columns::for_titles`] picks the columns a set of titles needs).
+    pub fn with_columns(output: W, columns: Columns) -> Result<Self, ExtractError> {
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .quote_style(csv::QuoteStyle::Necessary)
             .from_writer(output);
-        csv.write_record(HEADER).map_err(ExtractError::Write)?;
-        Ok(ExtractWriter { csv })
+        csv.write_record(columns.names())
+            .map_err(ExtractError::Write)?;
+        Ok(ExtractWriter { csv, columns })
     }
 
     /// Writes one title. A title the extract cannot hold so that it reads back the same (a bad
-    /// id, an empty title, an empty genre or one containing `;`, a year outside [`Year`]'s range)
-    /// is refused; an original title of `Some("")` is written as null.
+    /// id, an empty title, an empty genre or one containing `;`, a year outside [`Year`]'s range,
+    /// TMDB data in an extract without the TMDB columns, a TMDB number that is not finite or out
+    /// of its range, an empty country or one containing `;`) is refused; an original title of
+    /// `Some("")` and an empty [`Tmdb`] are written as null.
     pub fn write(&mut self, title: &Title) -> Result<(), ExtractError> {
         let invalid = |reason: String| ExtractError::InvalidTitle {
             id: title.id.clone(),
@@ -382,8 +592,17 @@ impl<W: Write> ExtractWriter<W> {
                 )));
             }
         }
+        let tmdb = title.tmdb.as_ref().filter(|d| !d.is_empty());
+        if let Some(tmdb) = tmdb {
+            if self.columns == Columns::Base {
+                return Err(invalid(
+                    "has TMDB data but the extract has no TMDB columns".to_string(),
+                ));
+            }
+            check_tmdb(tmdb).map_err(invalid)?;
+        }
         let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-        let record: [String; 10] = [
+        let mut record: Vec<String> = vec![
             title.kind.as_str().to_string(),
             title.id.clone(),
             title.title.clone(),
@@ -395,6 +614,23 @@ impl<W: Write> ExtractWriter<W> {
             title.rating.map(|r| r.to_string()).unwrap_or_default(),
             number(title.votes),
         ];
+        if self.columns == Columns::WithTmdb {
+            // -0.0 would print as "-0", which the reader refuses as signed: write it as 0.
+            let decimal = |n: Option<f64>| {
+                n.map(|n| if n == 0.0 { 0.0 } else { n }.to_string())
+                    .unwrap_or_default()
+            };
+            let empty = Tmdb::default();
+            let tmdb = tmdb.unwrap_or(&empty);
+            record.extend([
+                number(tmdb.budget),
+                number(tmdb.revenue),
+                decimal(tmdb.popularity),
+                decimal(tmdb.vote_average),
+                number(tmdb.vote_count),
+                tmdb.production_countries.join(";"),
+            ]);
+        }
         self.csv.write_record(&record).map_err(ExtractError::Write)
     }
 
@@ -425,6 +661,7 @@ mod tests {
             genres: Vec::new(),
             rating: None,
             votes: None,
+            tmdb: None,
         }
     }
 
@@ -450,6 +687,7 @@ mod tests {
             genres: vec!["Action".into(), "Adventure".into(), "Biography".into()],
             rating: Rating::parse("6.0"),
             votes: Some(797),
+            tmdb: None,
         };
         check(
             "movie,tt0000574,The Story of the Kelly Gang,The Story of the Kelly Gang,1906,,70,Action;Adventure;Biography,6.0,797",
@@ -525,14 +763,191 @@ mod tests {
         );
     }
 
+    const TMDB_HEAD: &str = "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes,\
+         budget,revenue,popularity,tmdb_vote_average,tmdb_vote_count,production_countries\n";
+
+    /// Reads one data row after the header with the TMDB columns.
+    fn check_tmdb(row: &str, expected: Result<Option<Tmdb>, &str>) {
+        let input = format!("{TMDB_HEAD}{row}\n");
+        let mut reader = ExtractReader::new(input.as_bytes()).expect("header");
+        assert_eq!(reader.columns(), Columns::WithTmdb);
+        let got = reader
+            .next()
+            .expect("one row")
+            .map(|t| t.tmdb)
+            .map_err(|e| e.to_string());
+        assert_eq!(got, expected.map_err(str::to_string), "{row:?}");
+    }
+
+    #[test]
+    fn tmdb_columns_parse_or_fail_with_the_column_and_reason() {
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,237000000,2923706026,35.2,7.587,31034,US;GB",
+            Ok(Some(Tmdb {
+                budget: Some(237_000_000),
+                revenue: Some(2_923_706_026),
+                popularity: Some(35.2),
+                vote_average: Some(7.587),
+                vote_count: Some(31034),
+                production_countries: vec!["US".into(), "GB".into()],
+            })),
+        );
+        // A series: no budget or revenue.
+        check_tmdb(
+            "series,tt2,x,,,,,,,,,,3,8,12,",
+            Ok(Some(Tmdb {
+                popularity: Some(3.0),
+                vote_average: Some(8.0),
+                vote_count: Some(12),
+                ..Tmdb::default()
+            })),
+        );
+        // All six empty: no TMDB data.
+        check_tmdb("movie,tt1,x,,,,,,,,,,,,,", Ok(None));
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,-1,,,,,",
+            Err("line 2: column budget: \"-1\" is not a whole number"),
+        );
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,,1.5,,,,",
+            Err("line 2: column revenue: \"1.5\" is not a whole number"),
+        );
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,,,1e3,,,",
+            Err("line 2: column popularity: \"1e3\" is not a decimal number of at least 0"),
+        );
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,,,NaN,,,",
+            Err("line 2: column popularity: \"NaN\" is not a decimal number of at least 0"),
+        );
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,,,,10.5,,",
+            Err("line 2: column tmdb_vote_average: \"10.5\" is not a decimal number from 0 to 10"),
+        );
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,,,,,7.0,",
+            Err("line 2: column tmdb_vote_count: \"7.0\" is not a whole number"),
+        );
+        check_tmdb(
+            "movie,tt1,x,,,,,,,,,,,,,US;;FR",
+            Err("line 2: column production_countries: \"US;;FR\" has an empty country"),
+        );
+        // A TMDB-format file still needs all sixteen fields per row.
+        check_tmdb(
+            "movie,tt1,x,,,,,,,",
+            Err("line 2: expected 16 columns but found 10"),
+        );
+        // And a base-format file reads as before, without TMDB data.
+        let mut reader = ExtractReader::new(format!("{HEAD}movie,tt1,x,,,,,,,\n").as_bytes())
+            .expect("header")
+            .collect::<Vec<_>>()
+            .into_iter();
+        assert_eq!(reader.next(), Some(Ok(movie("tt1", "x"))));
+    }
+
+    #[test]
+    fn writer_writes_tmdb_columns_only_when_asked_and_refuses_what_would_not_read_back() {
+        let tmdb = Tmdb {
+            budget: Some(1000),
+            popularity: Some(0.1 + 0.2),
+            vote_average: Some(-0.0),
+            production_countries: vec!["FR".into()],
+            ..Tmdb::default()
+        };
+        let with = Title {
+            tmdb: Some(tmdb.clone()),
+            ..movie("tt1", "x")
+        };
+        let titles = [with.clone(), movie("tt2", "y")];
+        assert_eq!(Columns::for_titles(&titles), Columns::WithTmdb);
+        assert_eq!(Columns::for_titles(&titles[1..]), Columns::Base);
+        let mut writer = ExtractWriter::with_columns(Vec::new(), Columns::WithTmdb).unwrap();
+        for title in &titles {
+            writer.write(title).unwrap();
+        }
+        let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+        // Shortest round-trip decimals; -0 is written as 0.
+        assert_eq!(
+            text,
+            format!(
+                "{TMDB_HEAD}movie,tt1,x,,,,,,,,1000,,0.30000000000000004,0,,FR\nmovie,tt2,y,,,,,,,,,,,,,\n"
+            )
+        );
+        let (read, errors) = ExtractReader::new(text.as_bytes()).unwrap().read_all();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(read, titles);
+
+        let refuse = |columns: Columns, tmdb: Tmdb, expected: &str| {
+            let mut writer = ExtractWriter::with_columns(Vec::new(), columns).unwrap();
+            let title = Title {
+                tmdb: Some(tmdb),
+                ..movie("tt1", "x")
+            };
+            assert_eq!(writer.write(&title).unwrap_err().to_string(), expected);
+        };
+        refuse(
+            Columns::Base,
+            tmdb.clone(),
+            "extract title \"tt1\": has TMDB data but the extract has no TMDB columns",
+        );
+        refuse(
+            Columns::WithTmdb,
+            Tmdb {
+                popularity: Some(f64::NAN),
+                ..Tmdb::default()
+            },
+            "extract title \"tt1\": popularity NaN is not finite or out of range",
+        );
+        refuse(
+            Columns::WithTmdb,
+            Tmdb {
+                vote_average: Some(10.01),
+                ..Tmdb::default()
+            },
+            "extract title \"tt1\": tmdb_vote_average 10.01 is not finite or out of range",
+        );
+        refuse(
+            Columns::WithTmdb,
+            Tmdb {
+                production_countries: vec!["US;GB".into()],
+                ..Tmdb::default()
+            },
+            "extract title \"tt1\": production country \"US;GB\" is empty or contains ';'",
+        );
+        // An empty Tmdb is no data: accepted without the TMDB columns, read back as None.
+        let mut writer = ExtractWriter::new(Vec::new()).unwrap();
+        writer
+            .write(&Title {
+                tmdb: Some(Tmdb::default()),
+                ..movie("tt1", "x")
+            })
+            .unwrap();
+        let bytes = writer.finish().unwrap();
+        let (read, _) = ExtractReader::new(&bytes[..]).unwrap().read_all();
+        assert_eq!(read, [movie("tt1", "x")]);
+    }
+
     #[test]
     fn header_errors_name_expected_and_found_columns() {
         let check = |input: &[u8], expected: &str| {
             let error = ExtractReader::new(input).err().expect("a header error");
             assert_eq!(error.to_string(), expected, "{input:?}");
         };
-        let expected =
-            "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes";
+        let expected = "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes \
+             (optionally followed by budget,revenue,popularity,tmdb_vote_average,tmdb_vote_count,production_countries)";
+        // Some but not all TMDB columns, or the right ones in another order, is not the contract.
+        check(
+            b"kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes,budget\n",
+            &format!(
+                "extract header: expected columns {expected} but found kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes,budget"
+            ),
+        );
+        check(
+            b"kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes,revenue,budget,popularity,tmdb_vote_average,tmdb_vote_count,production_countries\n",
+            &format!(
+                "extract header: expected columns {expected} but found kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes,revenue,budget,popularity,tmdb_vote_average,tmdb_vote_count,production_countries"
+            ),
+        );
         check(
             b"",
             &format!("extract header: expected columns {expected} but the file is empty"),
@@ -644,6 +1059,7 @@ mod tests {
             genres: vec!["Action".into(), "Adventure".into(), "Biography".into()],
             rating: Rating::parse("6"),
             votes: Some(797),
+            tmdb: None,
         };
         let mut writer = ExtractWriter::new(Vec::new()).unwrap();
         writer.write(&title).unwrap();
@@ -705,8 +1121,58 @@ mod tests {
                         genres,
                         rating: rating.and_then(Rating::from_tenths),
                         votes,
+                        tmdb: None,
                     },
                 )
+        }
+
+        /// Any TMDB data the writer accepts, or `None` (never `Some` of an empty [`Tmdb`], which
+        /// reads back as `None`). Decimals cover whole, tiny, huge and many-digit values.
+        fn any_tmdb() -> impl Strategy<Value = Option<Tmdb>> {
+            let decimal = prop_oneof![
+                (0u32..1_000_000).prop_map(f64::from),
+                (0.0f64..1e-3),
+                (0.0f64..1e12),
+                Just(0.0),
+                Just(-0.0),
+            ];
+            let average = prop_oneof![
+                (0.0f64..=10.0),
+                (0u8..=100).prop_map(|t| f64::from(t) / 10.0)
+            ];
+            proptest::option::of(
+                (
+                    proptest::option::of(any::<u64>()),
+                    proptest::option::of(any::<u64>()),
+                    proptest::option::of(decimal),
+                    proptest::option::of(average),
+                    proptest::option::of(any::<u64>()),
+                    proptest::collection::vec("[A-Z]{2}|[a-z é,\"]{1,4}", 0..4),
+                )
+                    .prop_map(
+                        |(
+                            budget,
+                            revenue,
+                            popularity,
+                            vote_average,
+                            vote_count,
+                            production_countries,
+                        )| Tmdb {
+                            budget,
+                            revenue,
+                            popularity,
+                            vote_average,
+                            vote_count,
+                            production_countries,
+                        },
+                    ),
+            )
+            .prop_map(|tmdb| tmdb.filter(|t| !t.is_empty()))
+        }
+
+        /// Any title with or without TMDB data.
+        fn any_title_with_tmdb() -> impl Strategy<Value = Title> {
+            (any_title(), any_tmdb()).prop_map(|(title, tmdb)| Title { tmdb, ..title })
         }
 
         proptest! {
@@ -719,6 +1185,43 @@ mod tests {
                 let bytes = writer.finish().unwrap();
                 let (read, errors) = ExtractReader::new(&bytes[..]).unwrap().read_all();
                 prop_assert_eq!(errors, Vec::new());
+                prop_assert_eq!(read, titles);
+            }
+
+            #[test]
+            fn write_then_read_keeps_tmdb_data_and_picks_the_columns(titles in proptest::collection::vec(any_title_with_tmdb(), 0..20)) {
+                let columns = Columns::for_titles(&titles);
+                let mut writer = ExtractWriter::with_columns(Vec::new(), columns).unwrap();
+                for title in &titles {
+                    writer.write(title).unwrap();
+                }
+                let bytes = writer.finish().unwrap();
+                let reader = ExtractReader::new(&bytes[..]).unwrap();
+                prop_assert_eq!(reader.columns(), columns);
+                prop_assert_eq!(
+                    columns == Columns::WithTmdb,
+                    titles.iter().any(|t| t.tmdb.is_some())
+                );
+                let (read, errors) = reader.read_all();
+                prop_assert_eq!(errors, Vec::new());
+                prop_assert_eq!(read, titles);
+            }
+
+            #[test]
+            fn titles_without_tmdb_data_write_the_same_bytes_either_way(titles in proptest::collection::vec(any_title(), 0..10)) {
+                // The base-format bytes are the TMDB-format bytes minus the six trailing columns.
+                let write = |columns| {
+                    let mut writer = ExtractWriter::with_columns(Vec::new(), columns).unwrap();
+                    for title in &titles {
+                        writer.write(title).unwrap();
+                    }
+                    String::from_utf8(writer.finish().unwrap()).unwrap()
+                };
+                let base = write(Columns::Base);
+                let (read, _) = ExtractReader::new(base.as_bytes()).unwrap().read_all();
+                let (read_tmdb, errors) = ExtractReader::new(write(Columns::WithTmdb).as_bytes()).unwrap().read_all();
+                prop_assert_eq!(errors, Vec::new());
+                prop_assert_eq!(&read, &read_tmdb);
                 prop_assert_eq!(read, titles);
             }
 

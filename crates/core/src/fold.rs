@@ -233,5 +233,6 @@ pub fn title_of(kind: Kind, row: &RawRow<'_>) -> Title {
         genres: row.genres.to_vec(),
         rating: row.rating,
         votes: row.votes,
+        tmdb: None,
     }
 }

@@ -474,6 +474,7 @@ fn title(rng: &mut Rng, kind: Kind, id: u64) -> Title {
         genres,
         rating: Rating::from_tenths(tenths),
         votes: Some(votes),
+        tmdb: None,
     }
 }
 

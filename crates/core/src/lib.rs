@@ -16,4 +16,4 @@ pub mod raw;
 pub mod title;
 pub mod yearly;
 
-pub use title::{GenreGroup, Kind, Rating, Title, Year};
+pub use title::{GenreGroup, Kind, Rating, Title, Tmdb, Year};

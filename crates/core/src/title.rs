@@ -149,8 +149,48 @@ impl GenreGroup {
     }
 }
 
+/// What The Movie Database (TMDB) says about a title, as `cinelake refine` joins it from
+/// `Raw/TMDB/JSON` (`cinelake enrich`). Every field may be missing: TV details have no budget or
+/// revenue, and TMDB's "unknown" values (a budget of 0, an average of a title nobody voted on)
+/// are stored as `None`, not as numbers.
+///
+/// Why a separate struct in an `Option` on [`Title`] rather than six more fields: titles are built
+/// in many places (the raw fold, the generator, tests) that know nothing of TMDB and only add
+/// `tmdb: None`; "has TMDB data" is one check; and the extract's optional trailing columns map to
+/// one value that is there or not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tmdb {
+    /// Production budget in US dollars.
+    pub budget: Option<u64>,
+    /// Box-office revenue in US dollars.
+    pub revenue: Option<u64>,
+    /// TMDB's popularity score (finite, not negative; no upper bound).
+    pub popularity: Option<f64>,
+    /// TMDB users' mean vote, 0–10 with up to three decimals (not IMDb's rating).
+    pub vote_average: Option<f64>,
+    /// How many TMDB users voted.
+    pub vote_count: Option<u64>,
+    /// ISO 3166-1 codes of the production countries, in TMDB's order.
+    pub production_countries: Vec<String>,
+}
+
+impl Tmdb {
+    /// True when no field holds a value: the extract writes such a title like one without TMDB
+    /// data, and reads it back as `None`.
+    pub fn is_empty(&self) -> bool {
+        self.budget.is_none()
+            && self.revenue.is_none()
+            && self.popularity.is_none()
+            && self.vote_average.is_none()
+            && self.vote_count.is_none()
+            && self.production_countries.is_empty()
+    }
+}
+
 /// One movie or series: a row of the dashboard extract and of `Refined/titles`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `PartialEq` only (not `Eq`): the TMDB popularity and vote average are `f64`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Title {
     pub kind: Kind,
     /// The IMDb id, `tt` followed by digits.
@@ -165,6 +205,9 @@ pub struct Title {
     pub genres: Vec<String>,
     pub rating: Option<Rating>,
     pub votes: Option<u64>,
+    /// TMDB's data when refine matched the title (never `Some` of an empty [`Tmdb`] in what the
+    /// extract reader returns).
+    pub tmdb: Option<Tmdb>,
 }
 
 impl Title {

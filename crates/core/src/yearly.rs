@@ -417,6 +417,7 @@ mod tests {
                 .collect(),
             rating: rating.and_then(Rating::from_tenths),
             votes: Some(votes),
+            tmdb: None,
         }
     }
 

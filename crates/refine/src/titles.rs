@@ -131,6 +131,7 @@ pub fn titles_from_batches(batches: &[RecordBatch]) -> Result<Vec<Title>, Refine
                     .unwrap_or_default(),
                 rating,
                 votes,
+                tmdb: None,
             });
         }
     }

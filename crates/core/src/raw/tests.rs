@@ -38,6 +38,7 @@ fn movies_sample_folds_into_25_titles() {
             genres: vec!["Action".into(), "Adventure".into(), "Biography".into()],
             rating: Rating::parse("6.0"),
             votes: Some(797),
+            tmdb: None,
         }
     );
     // Bohemios: genero is \N.
