@@ -1,10 +1,12 @@
-//! The lake conformance suite: the same cases run against a `file://` lake and a fresh bucket on
-//! the test SeaweedFS (`scripts/s3-server.sh run cargo test -p cinelake-lake`), plus the
-//! S3-only crash test on a SeaweedFS of its own.
+//! The lake conformance suite: the same cases run against a `file://` lake, a fresh bucket on
+//! the test SeaweedFS (`scripts/s3-server.sh run cargo test -p cinelake-lake`) and the embedded
+//! endpoint (`cinelake-serve`, what `cinelake serve` and `cinelake demo` run), plus the S3-only
+//! crash test on a SeaweedFS of its own.
 
 mod support;
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::{Result, ensure};
 use chrono::NaiveDate;
@@ -17,7 +19,9 @@ use cinelake_lake::{
     upload_file,
 };
 use futures::TryStreamExt;
-use object_store::{Attribute, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload};
+use object_store::{
+    Attribute, GetOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+};
 use support::{OwnSeaweed, Target, TempDir, sample, write_file};
 
 fn date() -> NaiveDate {
@@ -416,6 +420,124 @@ async fn malformed_file_uploads_nothing(t: Target) -> Result<()> {
     Ok(())
 }
 
+/// An upload left open by a crashed run is listed, and the next upload of that key aborts it
+/// before it starts, so no orphan parts stay behind. (`file://` lakes have no uploads to list.)
+async fn open_upload_is_listed_and_removed_by_the_next_upload(t: Target) -> Result<()> {
+    let Some(admin) = t.lake.s3_admin() else {
+        return Ok(());
+    };
+    let req = request(&t.lake, Kind::Movie, &sample("movies_sample_100.csv"))?;
+    let mut crashed = t.lake.store().put_multipart(&req.key).await?;
+    crashed
+        .put_part(PutPayload::from_static(b"half of a file"))
+        .await?;
+    drop(crashed); // never completed nor aborted, as after a kill -9
+
+    let open = admin.list_multipart_uploads("").await?;
+    ensure!(
+        open.len() == 1 && open[0].key == req.key.as_ref(),
+        "the crashed upload should be listed: {open:?}"
+    );
+    ensure!(keys(&t.lake).await?.is_empty(), "{:?}", keys(&t.lake).await?);
+
+    let report = upload_file(&t.lake, &req, &UploadOptions::default(), &NoProgress).await?;
+    ensure!(
+        report.outcome == UploadOutcome::Created && report.stale_uploads_aborted == 1,
+        "{report:?}"
+    );
+    let open = admin.list_multipart_uploads("").await?;
+    ensure!(open.is_empty(), "uploads left open: {open:?}");
+    ensure!(stored_digest(&t.lake, &req.key).await? == Some(req.digest.clone()));
+    Ok(())
+}
+
+/// A presigned GET (what publish hands the dashboard) is accepted as issued, and refused once
+/// tampered with or expired; a `file://` lake refuses to presign with a clear message.
+async fn presigned_get_accepted_tampered_and_expired_refused(t: Target) -> Result<()> {
+    let req = request(&t.lake, Kind::Movie, &sample("movies_sample_100.csv"))?;
+    upload_file(&t.lake, &req, &UploadOptions::default(), &NoProgress).await?;
+    let expected = std::fs::read(&req.file)?;
+
+    if t.s3.is_none() {
+        let refused = t
+            .lake
+            .signed_get_url(&req.key, Duration::from_secs(60))
+            .await;
+        ensure!(
+            matches!(&refused, Err(e) if e.to_string().contains("only s3:// lakes can make presigned urls")),
+            "{refused:?}"
+        );
+        return Ok(());
+    }
+
+    let http = reqwest::Client::new();
+    let url = t
+        .lake
+        .signed_get_url(&req.key, Duration::from_secs(600))
+        .await?;
+    let answer = http.get(url.clone()).send().await?;
+    ensure!(answer.status() == 200, "issued url: {}", answer.status());
+    ensure!(answer.bytes().await?.as_ref() == expected.as_slice());
+
+    // The same url without its signature is an anonymous request for a private object.
+    let mut unsigned = url.clone();
+    unsigned.set_query(None);
+    let status = http.get(unsigned).send().await?.status();
+    ensure!(status == 403, "unsigned url: {status}");
+
+    // One character of the signature changed.
+    let tampered_signature = tamper(&url, "X-Amz-Signature", |v| {
+        let last = if v.ends_with('0') { '1' } else { '0' };
+        format!("{}{last}", &v[..v.len() - 1])
+    })?;
+    let status = http.get(tampered_signature).send().await?.status();
+    ensure!(status == 403, "tampered signature: {status}");
+
+    // A longer validity than was signed.
+    let tampered_expiry = tamper(&url, "X-Amz-Expires", |_| "604800".into())?;
+    let status = http.get(tampered_expiry).send().await?.status();
+    ensure!(status == 403, "tampered expiry: {status}");
+
+    // Another key with the same signature.
+    let mut other_key = url.clone();
+    other_key.set_path(&url.path().replace("movies.csv", "series.csv"));
+    let status = http.get(other_key).send().await?.status();
+    ensure!(
+        status == 403 || status == 404,
+        "signature reused for another key: {status}"
+    );
+
+    // Expired: valid for one second, used after two.
+    let short = t
+        .lake
+        .signed_get_url(&req.key, Duration::from_secs(1))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let status = http.get(short).send().await?.status();
+    ensure!(status == 403, "expired url: {status}");
+    Ok(())
+}
+
+/// `url` with query parameter `name`'s value replaced by `change(value)`.
+fn tamper(url: &reqwest::Url, name: &str, change: impl Fn(&str) -> String) -> Result<reqwest::Url> {
+    let mut found = false;
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            if k == name {
+                found = true;
+                (k.into_owned(), change(&v))
+            } else {
+                (k.into_owned(), v.into_owned())
+            }
+        })
+        .collect();
+    ensure!(found, "{name} not in {url}");
+    let mut out = url.clone();
+    out.query_pairs_mut().clear().extend_pairs(pairs);
+    Ok(out)
+}
+
 /// Records progress calls: totals announced, parts advanced, bytes advanced.
 #[derive(Default)]
 struct Counter(Mutex<(Vec<u64>, usize, u64)>);
@@ -445,6 +567,13 @@ macro_rules! conformance {
                 super::$case(super::Target::s3(stringify!($case)).await?).await
             })*
         }
+        /// The embedded endpoint runs in the test's runtime: two workers so the server answers
+        /// while the test awaits.
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() -> anyhow::Result<()> {
+                super::$case(super::Target::embedded(stringify!($case)).await?).await
+            })*
+        }
     };
 }
 
@@ -457,6 +586,8 @@ conformance!(
     create_only_put_refuses_an_existing_key,
     ingest_writes_both_raw_files_with_counts,
     malformed_file_uploads_nothing,
+    presigned_get_accepted_tampered_and_expired_refused,
+    open_upload_is_listed_and_removed_by_the_next_upload,
 );
 
 /// Kills its server when the first part is stored.

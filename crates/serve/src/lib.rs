@@ -5,7 +5,8 @@
 //! their own disk. Objects are plain files under `ROOT/bucket/key`; [`s3s_fs`] keeps metadata in
 //! hidden sidecar files next to the buckets.
 //!
-//! On top of `s3s`/`s3s-fs` this module adds what a browser-facing lake needs:
+//! On top of `s3s`/`s3s-fs` this module adds `ListMultipartUploads` (see `local_fs`: ingest
+//! relies on it to leave no orphan parts) and what a browser-facing lake needs:
 //! - access control: signed requests may do anything; anonymous requests may only read objects of
 //!   the buckets named public-read (the dashboard's site bucket), nothing else;
 //! - CORS: preflight requests are answered, and every response to a cross-origin request carries
@@ -32,6 +33,9 @@ use s3s::{HttpError, HttpResponse, S3Result, s3_error};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+mod local_fs;
+use local_fs::LocalFs;
 
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +136,7 @@ impl Server {
         let fs =
             s3s_fs::FileSystem::new(&options.root).map_err(|e| root_error(format!("{e:?}")))?;
 
-        let mut builder = S3ServiceBuilder::new(fs);
+        let mut builder = S3ServiceBuilder::new(LocalFs::new(fs, options.root.clone()));
         builder.set_auth(SimpleAuth::from_single(
             options.credentials.access_key.clone(),
             options.credentials.secret_key.clone(),

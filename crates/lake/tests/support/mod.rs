@@ -112,6 +112,10 @@ pub struct Target {
     pub lake: Lake,
     pub url: String,
     pub kind: &'static str,
+    /// How anyone outside the lake reaches it over HTTP (`None` for `file://`).
+    pub s3: Option<S3Env>,
+    // Fields drop in order: the server stops before its folder is removed.
+    _server: Option<cinelake_serve::Server>,
     _dir: Option<TempDir>,
 }
 
@@ -124,7 +128,9 @@ impl Target {
             lake,
             url,
             kind: "file",
+            s3: None,
             _dir: Some(dir),
+            _server: None,
         })
     }
 
@@ -141,7 +147,43 @@ impl Target {
             lake,
             url,
             kind: "s3",
+            s3: Some(env),
             _dir: None,
+            _server: None,
+        })
+    }
+
+    /// A bucket on the embedded endpoint (`cinelake-serve`, what `cinelake serve` and `cinelake
+    /// demo` run) over a fresh folder, started in this test's runtime. Same prefix as [`Target::s3`].
+    pub async fn embedded(tag: &str) -> Result<Target> {
+        let dir = TempDir::new(tag)?;
+        let credentials = cinelake_serve::Credentials::generate();
+        let server = cinelake_serve::Server::start(cinelake_serve::ServeOptions {
+            root: dir.path().join("root"),
+            addr: "127.0.0.1:0".parse()?,
+            credentials: credentials.clone(),
+            public_read_buckets: Vec::new(),
+            create_buckets: Vec::new(),
+        })
+        .await?;
+        let env = S3Env {
+            endpoint: server.endpoint(),
+            access_key: credentials.access_key,
+            secret_key: credentials.secret_key,
+            region: "us-east-1".into(),
+        };
+        let url = "s3://lake/lake-prefix".to_owned();
+        let lake = Lake::open(&url.parse()?, &env.options(quick_retry()))?;
+        lake.create_bucket()
+            .await
+            .context("create bucket lake on the embedded endpoint")?;
+        Ok(Target {
+            lake,
+            url,
+            kind: "s3",
+            s3: Some(env),
+            _dir: Some(dir),
+            _server: Some(server),
         })
     }
 }
