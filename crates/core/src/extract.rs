@@ -56,7 +56,7 @@
 //! ```
 
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 
 use crate::title::{Kind, Rating, Title, Tmdb, Year};
 
@@ -188,7 +188,7 @@ fn joined_header() -> String {
 /// Reads an extract (RFC 4180 CSV, comma, header line, UTF-8, optional BOM, LF/CRLF, empty
 /// field = null), one [`Title`] or [`ExtractRowError`] per data row.
 pub struct ExtractReader<R: Read> {
-    csv: csv::Reader<R>,
+    csv: csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>,
     record: csv::ByteRecord,
     /// Added to csv's line numbers (see [`ExtractReader::new`]).
     line_offset: u64,
@@ -200,14 +200,22 @@ pub struct ExtractReader<R: Read> {
 impl<R: Read> ExtractReader<R> {
     /// Reads and checks the header ([`HEADER`], optionally followed by [`TMDB_HEADER`]); a wrong
     /// header is an [`ExtractError`] naming the expected and the found columns.
-    pub fn new(input: R) -> Result<Self, ExtractError> {
+    pub fn new(mut input: R) -> Result<Self, ExtractError> {
+        // csv-core strips a leading UTF-8 BOM only when its first read holds all three bytes, and
+        // takes a first read of exactly the BOM for the end of the input. A reader handing out
+        // short reads (a pipe, a stream) may do either, so the first four bytes are read ahead and
+        // handed over as csv's first read (found by the fuzzer, fuzz/fuzz_targets/extract.rs).
+        let mut head = Vec::with_capacity(4);
+        (&mut input)
+            .take(4)
+            .read_to_end(&mut head)
+            .map_err(|e| ExtractError::HeaderRead(e.to_string()))?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             // Row lengths are checked here, to report them with the line like any other error.
             .flexible(true)
-            .from_reader(input);
+            .from_reader(io::Cursor::new(head).chain(input));
         let mut header = csv::ByteRecord::new();
-        // csv-core strips a leading UTF-8 BOM itself.
         let found = csv
             .read_byte_record(&mut header)
             .map_err(|e| ExtractError::HeaderRead(e.to_string()))?;
