@@ -114,10 +114,25 @@ pub struct GenStats {
 
 const TITLE_STREAM: u64 = 0x7469_746C_6573; // "titles"
 const ARTIST_STREAM: u64 = 0x6172_7469_7374; // "artist"
+const SERIES_STREAM: u64 = 0x7365_7269_6573_0000; // "series"
+
+/// The seeds of the title and artist streams. Series draw from their own streams so that a movies
+/// file and a series file generated with the same seed are independent samples, not the same
+/// titles relabelled (movies keep the streams they always had, so existing seeds reproduce).
+fn stream_seeds(options: &GenOptions) -> (u64, u64) {
+    let kind = match options.kind {
+        RawKind::Movies => 0,
+        RawKind::Series => SERIES_STREAM,
+    };
+    (
+        options.seed ^ TITLE_STREAM ^ kind,
+        options.seed ^ ARTIST_STREAM ^ kind,
+    )
+}
 
 /// The titles of a raw file generated with `options`, in file order.
 pub fn titles(options: &GenOptions) -> Vec<Title> {
-    let mut rng = Rng::new(options.seed ^ TITLE_STREAM);
+    let mut rng = Rng::new(stream_seeds(options).0);
     let kind = options.kind.title_kind();
     (0..options.titles)
         .map(|i| {
@@ -153,8 +168,9 @@ pub fn raw_bytes(options: &GenOptions) -> Vec<u8> {
 
 /// Writes a raw file in the challenge's exact format. Buffers internally: pass the bare writer.
 pub fn write_raw<W: Write>(mut out: W, options: &GenOptions) -> io::Result<GenStats> {
-    let mut title_rng = Rng::new(options.seed ^ TITLE_STREAM);
-    let mut artist_rng = Rng::new(options.seed ^ ARTIST_STREAM);
+    let (title_seed, artist_seed) = stream_seeds(options);
+    let mut title_rng = Rng::new(title_seed);
+    let mut artist_rng = Rng::new(artist_seed);
     let kind = options.kind.title_kind();
     let mut stats = GenStats::default();
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 17);
@@ -630,6 +646,33 @@ mod tests {
             let rows = s.rows as f64 / 3000.0;
             assert!((4.0..6.0).contains(&rows), "{rows} rows per title");
         }
+    }
+
+    #[test]
+    fn movies_and_series_of_one_seed_are_independent_samples() {
+        // Own streams: no title or artist draw is shared between the two kinds.
+        let (mt, ma) = stream_seeds(&options(RawKind::Movies, 1, 5));
+        let (st, sa) = stream_seeds(&options(RawKind::Series, 1, 5));
+        assert!(mt != st && ma != sa && mt != sa && ma != st);
+        let movies = titles(&options(RawKind::Movies, 500, 5));
+        let series = titles(&options(RawKind::Series, 500, 5));
+        let ratings = |ts: &[Title]| -> Vec<Option<f64>> {
+            ts.iter().map(|t| t.rating.map(|r| r.value())).collect()
+        };
+        let same = ratings(&movies)
+            .iter()
+            .zip(ratings(&series))
+            .filter(|(m, s)| **m == *s)
+            .count();
+        // Independent one-decimal ratings agree by chance for a few percent of pairs at most.
+        assert!(
+            same < 100,
+            "{same} of 500 ratings equal, position by position"
+        );
+        let genres = |ts: &[Title]| -> Vec<String> {
+            ts.iter().map(|t| format!("{:?}", t.genres)).collect()
+        };
+        assert_ne!(genres(&movies), genres(&series));
     }
 
     #[test]
