@@ -4,9 +4,9 @@
 //!   dashboard runs on every model change); `linear/fit_only`: the OLS alone on the 80k
 //!   training rows; peer `linear/smartcore_qr`: smartcore's `LinearRegression` (QR) on the same
 //!   rows, to show the closed form is not the slow part.
-//! - `forest/evaluate`: the default forest (20 trees, depth 7, two features per split, grown in chunks of 4);
-//!   peer `forest/smartcore_one_call`: the same 20 trees as one smartcore call, which measures
-//!   what chunking costs.
+//! - `forest/evaluate`: the default forest (20 trees, depth 7, two features per split, grown in
+//!   chunks of 4: `model::forest`'s histogram trees); peer `forest/smartcore_one_call`: a forest
+//!   of the same shape grown by smartcore in one call.
 //!
 //! Run with `cargo bench -p cinelake-core --bench model`.
 

@@ -274,9 +274,8 @@ fn t_quantiles_match_scipy() {
 /// (`tests/e2e/model.test.mjs`) to compare with the page. Rewrite with
 /// `BLESS=1 cargo test -p cinelake-core --test model_fixtures` and review the diff.
 ///
-/// The linear cards are portable (plain f64 arithmetic). The forest's are not: smartcore draws
-/// its bootstrap samples with rand's `SmallRng`, which is xoshiro256++ on 64-bit targets and
-/// xoshiro128++ on wasm32, so a seed grows a different (equally valid) forest in the browser.
+/// Both models' cards are portable: plain f64 arithmetic in a fixed order, and the forest draws
+/// from core's own `Rng` (see `model::forest`), so the browser shows these exact numbers.
 #[test]
 fn dashboard_cards_match_the_committed_expectations() {
     let titles = read_titles("input.csv");
@@ -295,7 +294,6 @@ fn dashboard_cards_match_the_committed_expectations() {
         cases.push(serde_json::json!({
             "model": kind.as_str(),
             "seed": seed,
-            "portable": kind == model::ModelKind::Linear,
             "usable": e.usable,
             "excluded": e.excluded.total,
             "train": e.train,

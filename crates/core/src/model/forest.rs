@@ -1,35 +1,44 @@
-//! The random forest, grown with smartcore in chunks of trees.
+//! The random forest: bagged regression trees, grown in chunks of trees so the browser can yield.
 //!
-//! smartcore fits a whole forest in one call, which would freeze a browser tab for the length
-//! of the fit. So a [`ForestModel`] is a list of smaller smartcore forests ("chunks") of
-//! [`ForestOptions::trees_per_chunk`] trees each: the dashboard grows one chunk per animation
-//! frame and shows progress, the CLI grows them all at once, and both get the same model. The
-//! prediction is the mean over every tree, which is the trees-weighted mean of the chunks.
-//! Chunk `k` is seeded with `seed + k × 1_000_003` so that chunks never share a tree seed
-//! (smartcore seeds tree `i` of a forest with `seed + i`).
+//! Each tree is a CART regression tree grown on a bootstrap sample of the training rows, trying
+//! [`ForestOptions::features_per_split`] random features at each node and keeping the split that
+//! lowers the squared error most; the forest predicts the mean of its trees.
+//!
+//! Why not smartcore's `RandomForestRegressor` (the first version used it): smartcore draws the
+//! bootstrap samples and, inside each tree, the feature subsets from rand's `SmallRng`, which is
+//! xoshiro256++ on 64-bit targets and xoshiro128++ on wasm32, and is created inside the tree
+//! where no caller can replace it. So one seed grew one forest in `cinelake model` and another in
+//! the browser, and the page's forest cards could not be checked against the CLI. It also
+//! argsorts every column again on each call, which made chunking expensive. This forest:
+//! - draws everything from core's own [`Rng`] with integer draws only, and does its float
+//!   arithmetic in a fixed order, so a seed gives the same trees natively and in wasm;
+//! - seeds tree `t` from `(seed, t)` alone, so the trees do not depend on how they are chunked;
+//! - bins each feature once per forest (at most 256 bins, cut at the training values'
+//!   quantiles; exact values when there are fewer), so a node costs one pass over its rows per
+//!   feature tried, as in LightGBM or scikit-learn's histogram estimators.
+//!
+//! smartcore remains the reference: a test checks that this forest's test error is as low as
+//! smartcore's on the same rows, and `benches/model.rs` times both.
 
 use serde::Serialize;
-use smartcore::ensemble::random_forest_regressor::{
-    RandomForestRegressor, RandomForestRegressorParameters,
-};
-use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::ModelError;
 use super::features::FEATURES;
+use crate::generate::Rng;
 
-type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
+/// The most bins a feature is cut into (a bin index fits in a `u8`).
+const MAX_BINS: usize = 256;
 
-/// The forest's size and shape. The defaults keep 100k titles under two seconds in a browser:
-/// smartcore scans every training row of a feature at each node, so a level of the tree costs
-/// about as much as all the levels above it, and depth is what the time is made of (depth 10
-/// with 50 trees took 5.3 s in Chromium for 100k titles, depth 8 with 20 trees 2.3 s; see
-/// BENCHMARKS.md).
+/// The forest's size and shape. The defaults keep 100k titles well under the browser budget
+/// (two seconds; see BENCHMARKS.md) while the test error has stopped improving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ForestOptions {
     pub trees: usize,
     pub max_depth: u16,
+    /// The fewest training samples (bootstrap draws, so a row drawn twice counts twice) a leaf
+    /// may hold.
     pub min_samples_leaf: usize,
-    /// Features tried at each split; `None` is smartcore's ⌊√6⌋ = 2.
+    /// Features tried at each split; `None` is ⌊√6⌋ = 2.
     pub features_per_split: Option<usize>,
     pub trees_per_chunk: usize,
 }
@@ -50,6 +59,11 @@ impl ForestOptions {
     /// How many chunks a full forest has.
     pub fn chunks(&self) -> usize {
         self.trees.div_ceil(self.trees_per_chunk.max(1))
+    }
+
+    fn features_per_split(&self) -> usize {
+        self.features_per_split
+            .unwrap_or((FEATURES as f64).sqrt() as usize)
     }
 
     fn validate(&self) -> Result<(), ModelError> {
@@ -75,10 +89,213 @@ impl ForestOptions {
     }
 }
 
-/// A forest grown so far: chunks of smartcore forests and their tree counts.
+/// The training rows, binned once for every tree of a forest.
+#[derive(Debug)]
+struct Binned {
+    /// Per feature, ascending cut values: a value `v` is in bin "number of cuts below `v`", so
+    /// bins `0..=b` hold exactly the values `v <= cuts[b]`.
+    cuts: [Vec<f64>; FEATURES],
+    /// Per feature, the bin of each training row (in the order of the `rows` given to grow).
+    bins: [Vec<u8>; FEATURES],
+    /// The target of each training row.
+    y: Vec<f64>,
+}
+
+/// The cut values for one feature's training values, sorted ascending.
+fn cuts(sorted: &[f64]) -> Vec<f64> {
+    let mut distinct = sorted.to_vec();
+    distinct.dedup();
+    if distinct.len() <= MAX_BINS {
+        // One bin per value: a cut after every value but the largest.
+        distinct.pop();
+        return distinct;
+    }
+    let (n, max) = (sorted.len(), sorted[sorted.len() - 1]);
+    let mut cuts: Vec<f64> = Vec::with_capacity(MAX_BINS - 1);
+    for k in 1..MAX_BINS {
+        let value = sorted[k * n / MAX_BINS];
+        if value < max && cuts.last().is_none_or(|&last| value > last) {
+            cuts.push(value);
+        }
+    }
+    cuts
+}
+
+fn bin(x: &[[f64; FEATURES]], y: &[f64], rows: &[usize]) -> Binned {
+    let column = |j: usize| -> (Vec<f64>, Vec<u8>) {
+        let values: Vec<f64> = rows.iter().map(|&r| x[r][j]).collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let cuts = cuts(&sorted);
+        // At most 255 cuts, so the bin index fits in a u8.
+        let bins = values
+            .iter()
+            .map(|&v| cuts.partition_point(|&c| c < v) as u8)
+            .collect();
+        (cuts, bins)
+    };
+    let columns: [(Vec<f64>, Vec<u8>); FEATURES] = std::array::from_fn(column);
+    let [c0, c1, c2, c3, c4, c5] = columns;
+    Binned {
+        cuts: [c0.0, c1.0, c2.0, c3.0, c4.0, c5.0],
+        bins: [c0.1, c1.1, c2.1, c3.1, c4.1, c5.1],
+        y: rows.iter().map(|&r| y[r]).collect(),
+    }
+}
+
+/// A node of a tree: a leaf's prediction, or a split that sends `x[feature] <= threshold` to
+/// `left` and the rest to `right` (indices into the tree's nodes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node {
+    Leaf(f64),
+    Split {
+        feature: u8,
+        threshold: f64,
+        left: u32,
+        right: u32,
+    },
+}
+
+/// One regression tree; node 0 is the root.
+#[derive(Debug, Clone, PartialEq)]
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    fn predict(&self, x: &[f64; FEATURES]) -> f64 {
+        let mut at = 0;
+        loop {
+            match self.nodes[at] {
+                Node::Leaf(value) => return value,
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => {
+                    at = if x[usize::from(feature)] <= threshold {
+                        left
+                    } else {
+                        right
+                    } as usize;
+                }
+            }
+        }
+    }
+}
+
+/// The seed of tree `t` of the forest seeded `seed` (the split uses `seed` itself; [`Rng::new`]
+/// mixes its seed, so neighbouring seeds give unrelated streams).
+fn tree_seed(seed: u64, t: usize) -> u64 {
+    seed ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn grow_tree(data: &Binned, options: &ForestOptions, rng: &mut Rng) -> Tree {
+    let n = data.y.len();
+    // The bootstrap sample: n draws with replacement, kept as a count per row.
+    let mut weight = vec![0u32; n];
+    for _ in 0..n {
+        // The draw is below n, so it fits back in usize.
+        weight[rng.below(n as u64) as usize] += 1;
+    }
+    let mut index: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0).collect();
+    let min_leaf = options.min_samples_leaf as f64;
+    let tried = options.features_per_split();
+    let mut nodes = vec![Node::Leaf(0.0)];
+    // Per bin: (weight, weighted target sum).
+    let mut histogram = [(0.0f64, 0.0f64); MAX_BINS];
+    // (node, start, end, depth): the node's rows are index[start..end].
+    let mut pending = vec![(0usize, 0usize, index.len(), 0u16)];
+    while let Some((node, start, end, depth)) = pending.pop() {
+        let rows = &mut index[start..end];
+        let (mut total, mut sum) = (0.0, 0.0);
+        for &i in rows.iter() {
+            let w = f64::from(weight[i as usize]);
+            total += w;
+            sum += w * data.y[i as usize];
+        }
+        nodes[node] = Node::Leaf(sum / total);
+        if depth >= options.max_depth || total < 2.0 * min_leaf {
+            continue;
+        }
+        // A partial Fisher–Yates shuffle picks the features to try.
+        let mut features: [usize; FEATURES] = std::array::from_fn(|j| j);
+        for k in 0..tried {
+            let j = k + rng.below((FEATURES - k) as u64) as usize;
+            features.swap(k, j);
+        }
+        // Maximising sum_l²/w_l + sum_r²/w_r minimises the children's squared error; a split
+        // must beat the parent by more than rounding.
+        let parent = sum * sum / total;
+        let mut best_score = parent + parent.abs() * 1e-12;
+        let mut best: Option<(usize, usize)> = None;
+        for &feature in &features[..tried] {
+            let bins = &data.bins[feature];
+            let count = data.cuts[feature].len() + 1;
+            if count < 2 {
+                continue;
+            }
+            histogram[..count].fill((0.0, 0.0));
+            for &i in rows.iter() {
+                let w = f64::from(weight[i as usize]);
+                let cell = &mut histogram[usize::from(bins[i as usize])];
+                cell.0 += w;
+                cell.1 += w * data.y[i as usize];
+            }
+            let (mut left_total, mut left_sum) = (0.0, 0.0);
+            for (b, &(w, s)) in histogram[..count - 1].iter().enumerate() {
+                left_total += w;
+                left_sum += s;
+                let right_total = total - left_total;
+                if left_total < min_leaf || w == 0.0 {
+                    continue;
+                }
+                if right_total < min_leaf {
+                    break;
+                }
+                let right_sum = sum - left_sum;
+                let score = left_sum * left_sum / left_total + right_sum * right_sum / right_total;
+                if score > best_score {
+                    best_score = score;
+                    best = Some((feature, b));
+                }
+            }
+        }
+        let Some((feature, b)) = best else {
+            continue;
+        };
+        // Partition the rows: bin <= b to the front.
+        let bins = &data.bins[feature];
+        let mut middle = 0;
+        for k in 0..rows.len() {
+            if usize::from(bins[rows[k] as usize]) <= b {
+                rows.swap(k, middle);
+                middle += 1;
+            }
+        }
+        let left = nodes.len();
+        nodes.push(Node::Leaf(0.0));
+        nodes.push(Node::Leaf(0.0));
+        nodes[node] = Node::Split {
+            // FEATURES is 6, so the index fits in a u8; trees hold far fewer than 2^32 nodes.
+            feature: feature as u8,
+            threshold: data.cuts[feature][b],
+            left: left as u32,
+            right: left as u32 + 1,
+        };
+        pending.push((left + 1, start + middle, end, depth + 1));
+        pending.push((left, start, start + middle, depth + 1));
+    }
+    Tree { nodes }
+}
+
+/// A forest grown so far. Every call to [`ForestModel::grow`] must pass the same rows.
 #[derive(Debug, Default)]
 pub struct ForestModel {
-    chunks: Vec<(Forest, usize)>,
+    /// Boxed: the binned rows are large, and a model is moved around in an enum.
+    binned: Option<Box<Binned>>,
+    trees: Vec<Tree>,
 }
 
 impl ForestModel {
@@ -88,15 +305,16 @@ impl ForestModel {
 
     /// Trees grown so far.
     pub fn trees(&self) -> usize {
-        self.chunks.iter().map(|(_, trees)| trees).sum()
+        self.trees.len()
     }
 
-    /// Whether every chunk of `options` has been grown.
+    /// Whether every tree of `options` has been grown.
     pub fn is_complete(&self, options: &ForestOptions) -> bool {
-        self.chunks.len() >= options.chunks()
+        self.trees.len() >= options.trees
     }
 
-    /// Grows the next chunk on the rows `rows` of `x`/`y`. Does nothing once complete.
+    /// Grows the next chunk of trees on the rows `rows` of `x`/`y` (the same rows every call).
+    /// Does nothing once complete.
     pub fn grow(
         &mut self,
         x: &[[f64; FEATURES]],
@@ -115,47 +333,33 @@ impl ForestModel {
                 required: 1,
             });
         }
-        let k = self.chunks.len();
-        let trees = options
-            .trees_per_chunk
-            .min(options.trees - k * options.trees_per_chunk);
-        let matrix = matrix(x, rows)?;
-        let target: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-        let mut parameters = RandomForestRegressorParameters::default()
-            .with_n_trees(trees)
-            .with_max_depth(options.max_depth)
-            .with_min_samples_leaf(options.min_samples_leaf)
-            .with_seed(seed.wrapping_add((k as u64).wrapping_mul(1_000_003)));
-        if let Some(m) = options.features_per_split {
-            parameters = parameters.with_m(m);
+        let data = self.binned.get_or_insert_with(|| Box::new(bin(x, y, rows)));
+        if data.y.len() != rows.len() {
+            return Err(ModelError::Forest(format!(
+                "the forest was started on {} rows and is now given {}",
+                data.y.len(),
+                rows.len()
+            )));
         }
-        let forest = Forest::fit(&matrix, &target, parameters)
-            .map_err(|error| ModelError::Forest(error.to_string()))?;
-        self.chunks.push((forest, trees));
+        let first = self.trees.len();
+        let last = options.trees.min(first + options.trees_per_chunk);
+        for t in first..last {
+            let mut rng = Rng::new(tree_seed(seed, t));
+            self.trees.push(grow_tree(data, options, &mut rng));
+        }
         Ok(())
     }
 
     /// The mean prediction of every tree for the rows `rows` of `x`.
     pub fn predict(&self, x: &[[f64; FEATURES]], rows: &[usize]) -> Result<Vec<f64>, ModelError> {
-        let total = self.trees();
-        if total == 0 {
+        if self.trees.is_empty() {
             return Err(ModelError::Forest("the forest has no trees yet".into()));
         }
-        let mut sum = vec![0.0; rows.len()];
-        if rows.is_empty() {
-            return Ok(sum);
-        }
-        let matrix = matrix(x, rows)?;
-        for (forest, trees) in &self.chunks {
-            let predicted = forest
-                .predict(&matrix)
-                .map_err(|error| ModelError::Forest(error.to_string()))?;
-            for (s, p) in sum.iter_mut().zip(predicted) {
-                *s += p * *trees as f64;
-            }
-        }
-        sum.iter_mut().for_each(|s| *s /= total as f64);
-        Ok(sum)
+        let count = self.trees.len() as f64;
+        Ok(rows
+            .iter()
+            .map(|&r| self.trees.iter().map(|t| t.predict(&x[r])).sum::<f64>() / count)
+            .collect())
     }
 }
 
@@ -173,12 +377,6 @@ pub fn fit_forest(
         model.grow(x, y, rows, options, seed)?;
     }
     Ok(model)
-}
-
-fn matrix(x: &[[f64; FEATURES]], rows: &[usize]) -> Result<DenseMatrix<f64>, ModelError> {
-    let values: Vec<f64> = rows.iter().flat_map(|&r| x[r]).collect();
-    DenseMatrix::new(rows.len(), FEATURES, values, false)
-        .map_err(|error| ModelError::Forest(error.to_string()))
 }
 
 #[cfg(test)]
@@ -207,6 +405,15 @@ mod tests {
         (x, y)
     }
 
+    fn mse(predicted: &[f64], actual: &[f64]) -> f64 {
+        predicted
+            .iter()
+            .zip(actual)
+            .map(|(p, a)| (p - a).powi(2))
+            .sum::<f64>()
+            / actual.len() as f64
+    }
+
     #[test]
     fn forest_fits_a_step_and_is_deterministic_per_seed() {
         let (x, y) = data();
@@ -218,18 +425,144 @@ mod tests {
         };
         let model = fit_forest(&x, &y, &rows, &options, 1).unwrap();
         assert_eq!(model.trees(), 7);
-        assert_eq!(model.chunks.len(), 2, "7 trees in chunks of 4");
         let predicted = model.predict(&x, &rows).unwrap();
         // The target's variance is 2.25; a forest should explain nearly all of it.
-        let mse = predicted
-            .iter()
-            .zip(&y)
-            .map(|(p, a)| (p - a).powi(2))
-            .sum::<f64>()
-            / y.len() as f64;
-        assert!(mse < 0.1, "mse {mse}");
+        let error = mse(&predicted, &y);
+        assert!(error < 0.1, "mse {error}");
         let again = fit_forest(&x, &y, &rows, &options, 1).unwrap();
-        assert_eq!(again.predict(&x, &rows).unwrap(), predicted);
+        assert_eq!(again.trees, model.trees);
+        let other = fit_forest(&x, &y, &rows, &options, 2).unwrap();
+        assert_ne!(other.trees, model.trees);
+    }
+
+    #[test]
+    fn chunking_does_not_change_the_forest() {
+        let titles = crate::generate::extract_titles(3000, 11);
+        let data = crate::model::features::dataset(&titles, &crate::yearly::Filter::default());
+        let rows: Vec<usize> = (0..data.len()).collect();
+        let grown = |trees_per_chunk| {
+            let options = ForestOptions {
+                trees: 9,
+                trees_per_chunk,
+                ..ForestOptions::default()
+            };
+            let mut model = ForestModel::new();
+            let mut calls = 0;
+            while !model.is_complete(&options) {
+                model.grow(&data.x, &data.y, &rows, &options, 5).unwrap();
+                calls += 1;
+            }
+            assert_eq!(calls, options.chunks());
+            model.trees
+        };
+        let one_call = grown(9);
+        assert_eq!(grown(1), one_call);
+        assert_eq!(grown(4), one_call);
+    }
+
+    #[test]
+    fn cuts_are_exact_values_or_quantiles() {
+        assert_eq!(cuts(&[1.0, 1.0, 2.0, 5.0, 5.0]), [1.0, 2.0]);
+        assert_eq!(cuts(&[3.0, 3.0]), Vec::<f64>::new());
+        let many: Vec<f64> = (0..10_000).map(f64::from).collect();
+        let quantiles = cuts(&many);
+        assert_eq!(quantiles.len(), MAX_BINS - 1);
+        assert!(quantiles.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(quantiles[0], 39.0);
+        // Heavy ties: cuts stay distinct and below the maximum.
+        let mut tied = vec![0.0; 5000];
+        tied.extend((0..400).map(f64::from));
+        tied.sort_by(f64::total_cmp);
+        let tied_cuts = cuts(&tied);
+        assert!(tied_cuts.windows(2).all(|w| w[0] < w[1]));
+        assert!(tied_cuts.iter().all(|&c| c < 399.0));
+    }
+
+    #[test]
+    fn a_tree_never_splits_below_the_minimum_leaf() {
+        let (x, y) = data();
+        let rows: Vec<usize> = (0..300).collect();
+        let options = ForestOptions {
+            trees: 3,
+            max_depth: 30,
+            min_samples_leaf: 40,
+            ..ForestOptions::default()
+        };
+        let model = fit_forest(&x, &y, &rows, &options, 3).unwrap();
+        for (t, tree) in model.trees.iter().enumerate() {
+            // Replay the bootstrap draw of tree t and count the samples reaching each leaf.
+            let mut rng = Rng::new(tree_seed(3, t));
+            let mut weight = vec![0u32; rows.len()];
+            for _ in 0..rows.len() {
+                weight[rng.below(rows.len() as u64) as usize] += 1;
+            }
+            let mut reached = vec![0u32; tree.nodes.len()];
+            for (i, row) in x.iter().enumerate() {
+                let mut at = 0;
+                while let Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } = tree.nodes[at]
+                {
+                    at = if row[usize::from(feature)] <= threshold {
+                        left
+                    } else {
+                        right
+                    } as usize;
+                }
+                reached[at] += weight[i];
+            }
+            for (node, &count) in tree.nodes.iter().zip(&reached) {
+                if matches!(node, Node::Leaf(_)) && count > 0 {
+                    assert!(count >= 40, "tree {t}: a leaf holds {count} samples");
+                }
+            }
+        }
+    }
+
+    /// smartcore's forest is the independent reference: on the same training rows, with the
+    /// same shape (trees, depth, leaf size, features per split), this forest's test error must
+    /// be as low as smartcore's, within a margin for the binning and the different random draws.
+    #[test]
+    fn test_error_matches_smartcores_forest() {
+        use smartcore::ensemble::random_forest_regressor::{
+            RandomForestRegressor, RandomForestRegressorParameters,
+        };
+        use smartcore::linalg::basic::matrix::DenseMatrix;
+
+        let titles = crate::generate::extract_titles(8000, 21);
+        let data = crate::model::features::dataset(&titles, &crate::yearly::Filter::default());
+        let split = crate::model::split::split(data.len(), 0.2, 21).unwrap();
+        let options = ForestOptions::default();
+        let ours = fit_forest(&data.x, &data.y, &split.train, &options, 21).unwrap();
+        let actual: Vec<f64> = split.test.iter().map(|&r| data.y[r]).collect();
+        let ours = mse(&ours.predict(&data.x, &split.test).unwrap(), &actual);
+
+        let matrix = |rows: &[usize]| {
+            let values: Vec<f64> = rows.iter().flat_map(|&r| data.x[r]).collect();
+            DenseMatrix::new(rows.len(), FEATURES, values, false).unwrap()
+        };
+        let train_y: Vec<f64> = split.train.iter().map(|&r| data.y[r]).collect();
+        let parameters = RandomForestRegressorParameters::default()
+            .with_n_trees(options.trees)
+            .with_max_depth(options.max_depth)
+            .with_min_samples_leaf(options.min_samples_leaf)
+            .with_m(options.features_per_split())
+            .with_seed(21);
+        let reference = RandomForestRegressor::<f64, f64, DenseMatrix<f64>, Vec<f64>>::fit(
+            &matrix(&split.train),
+            &train_y,
+            parameters,
+        )
+        .unwrap();
+        let theirs = mse(&reference.predict(&matrix(&split.test)).unwrap(), &actual);
+        assert!(
+            ours <= theirs * 1.03,
+            "test mse: ours {ours}, smartcore {theirs}"
+        );
+        eprintln!("test mse: ours {ours}, smartcore {theirs}");
     }
 
     #[test]
@@ -256,5 +589,17 @@ mod tests {
             ));
         }
         assert!(ForestModel::new().predict(&x, &rows).is_err());
+        // Growing on other rows than the first chunk's is refused, not silently mixed.
+        let options = ForestOptions {
+            trees: 2,
+            trees_per_chunk: 1,
+            ..ForestOptions::default()
+        };
+        let mut model = ForestModel::new();
+        model.grow(&x, &y, &rows, &options, 0).unwrap();
+        assert!(matches!(
+            model.grow(&x, &y, &rows[..100], &options, 0),
+            Err(ModelError::Forest(_))
+        ));
     }
 }

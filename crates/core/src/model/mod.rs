@@ -6,13 +6,13 @@
 //! 1. [`features::dataset`]: six features per title (year, runtime, ln(1 + votes), is_comedy,
 //!    is_animation, is_series) and the rating; titles missing any are counted, not fitted.
 //! 2. [`split::split`]: a seeded 80/20 train/test split.
-//! 3. [`linear::fit_linear`] (closed-form OLS) or [`forest::ForestModel`] (smartcore, grown in
-//!    chunks of trees).
+//! 3. [`linear::fit_linear`] (closed-form OLS) or [`forest::ForestModel`] (bagged regression
+//!    trees, grown in chunks of trees).
 //! 4. [`assess`]: metrics on the test set beside a baseline that predicts the training mean,
 //!    the residual histogram, residuals by year and the largest errors.
 //!
 //! [`evaluate`] runs all four. [`trend`] is separate: it projects the yearly mean rating.
-//! Everything is deterministic for a seed, natively and in wasm.
+//! Everything is deterministic for a seed and gives the same numbers natively and in wasm.
 
 pub mod features;
 pub mod forest;
