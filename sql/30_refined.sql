@@ -11,6 +11,10 @@
 -- engines default differently.
 --
 -- A genre matches only as a whole list item: 'Comedy' matches, 'Dark Comedy' would not.
+--
+-- TMDB's columns (budget, revenue, popularity, tmdb_vote_average, tmdb_vote_count,
+-- production_countries) come from `tmdb_latest` (25_tmdb.sql) by IMDb id, NULL when TMDB has
+-- nothing for the title.
 WITH variants AS (
   SELECT
     kind,
@@ -44,15 +48,22 @@ WITH variants AS (
   ) AS distinct_rows
 )
 SELECT
-  kind,
-  id,
-  title,
-  original_title,
-  year,
-  end_year,
-  runtime_minutes,
-  genres,
-  rating,
-  votes
-FROM variants
-WHERE pick = 1
+  v.kind,
+  v.id,
+  v.title,
+  v.original_title,
+  v.year,
+  v.end_year,
+  v.runtime_minutes,
+  v.genres,
+  v.rating,
+  v.votes,
+  t.budget,
+  t.revenue,
+  t.popularity,
+  t.vote_average AS tmdb_vote_average,
+  t.vote_count AS tmdb_vote_count,
+  t.production_countries
+FROM variants AS v
+LEFT JOIN tmdb_latest AS t ON t.imdb_id = v.id
+WHERE v.pick = 1

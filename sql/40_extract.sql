@@ -15,6 +15,14 @@ SELECT
   runtime_minutes,
   replace(genres, ',', ';') AS genres,
   rating,
-  votes
+  votes,
+  -- The optional TMDB columns (NULL without TMDB data); the driver leaves them out of the CSV
+  -- when no title has any, so such an extract keeps the ten base columns.
+  budget,
+  revenue,
+  popularity,
+  tmdb_vote_average,
+  tmdb_vote_count,
+  replace(production_countries, ',', ';') AS production_countries
 FROM refined
 ORDER BY kind, id

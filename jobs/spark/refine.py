@@ -7,6 +7,11 @@ registers its result as the view the file names, caches what the file marks `@ca
 it marks `@output` as Parquet under --out, and writes the per-stage row counts (the
 `@counts` file) and the Spark version as one JSON line to --out/counts/part-*.txt.
 
+TMDB records (`cinelake enrich`'s Raw/TMDB/JSON/YYYY/MM/DD/tmdb-NNNNN.json files, JSON arrays)
+are read from --tmdb (the Raw/TMDB/JSON folder, every day below it) into the view
+`tmdb_records` (crates/refine/src/tmdb.rs documents its columns); without --tmdb the view is
+empty and the refined titles' TMDB columns are NULL.
+
 Directives are comment lines at the top of a SQL file:
   -- @view NAME     the result is registered as view NAME (required)
   -- @cache         keep the result in memory: later stages read it more than once
@@ -18,7 +23,8 @@ uploads the outputs to the lake itself. On a cluster (EMR, Glue) pass s3:// path
 
   spark-submit refine.py --movies s3://lake/Raw/Local/CSV/Movies/2024/07/10/movies.csv \
       --series s3://lake/Raw/Local/CSV/Series/2024/07/10/series.csv \
-      --sql-dir s3://code/sql --out s3://lake/Refined/spark-runs/RUN [--extract-csv]
+      --sql-dir s3://code/sql --out s3://lake/Refined/spark-runs/RUN [--extract-csv] \
+      [--tmdb s3://lake/Raw/TMDB/JSON]
 """
 
 import argparse
@@ -27,7 +33,15 @@ import re
 import sys
 
 from pyspark.sql import SparkSession
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    DoubleType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+)
 
 DIRECTIVE = re.compile(r"^--\s*@(\w+)\s*(\S*)\s*$")
 
@@ -85,12 +99,91 @@ def read_lines(spark, path):
     )
 
 
+# The part of a stored TMDB record refine reads; Spark ignores every other field, and a field of
+# the wrong JSON type becomes NULL (the DataFusion side does the same).
+TMDB_RECORD = StructType(
+    [
+        StructField("imdb_id", StringType(), True),
+        StructField("status", StringType(), True),
+        StructField("fetched_at", StringType(), True),
+        StructField(
+            "details",
+            StructType(
+                [
+                    StructField("budget", LongType(), True),
+                    StructField("revenue", LongType(), True),
+                    StructField("popularity", DoubleType(), True),
+                    StructField("vote_average", DoubleType(), True),
+                    StructField("vote_count", LongType(), True),
+                    StructField(
+                        "production_countries",
+                        ArrayType(StructType([StructField("iso_3166_1", StringType(), True)])),
+                        True,
+                    ),
+                ]
+            ),
+            True,
+        ),
+    ]
+)
+
+# The `tmdb_records` view's columns, in order.
+TMDB_RECORDS = StructType(
+    [
+        StructField("source_key", StringType(), False),
+        StructField("imdb_id", StringType(), True),
+        StructField("status", StringType(), True),
+        StructField("fetched_at", StringType(), True),
+        StructField("budget", LongType(), True),
+        StructField("revenue", LongType(), True),
+        StructField("popularity", DoubleType(), True),
+        StructField("vote_average", DoubleType(), True),
+        StructField("vote_count", LongType(), True),
+        StructField("production_countries", ArrayType(StringType(), True), True),
+    ]
+)
+
+
+def read_tmdb(spark, path):
+    """The tmdb_records view: one row per record of every tmdb-*.json file under path."""
+    if not path:
+        return spark.createDataFrame([], TMDB_RECORDS)
+    records = (
+        spark.read.schema(TMDB_RECORD)
+        # Each file is one JSON array: multiLine reads it whole, one row per element.
+        .option("multiLine", True)
+        .option("mode", "PERMISSIVE")
+        .option("recursiveFileLookup", True)
+        .option("pathGlobFilter", "tmdb-*.json")
+        .json(path)
+    )
+    return records.select(
+        # The lake key, as the DataFusion side names a file: the path from Raw/TMDB/JSON on.
+        F.regexp_extract(F.col("_metadata.file_path"), r"(Raw/TMDB/JSON/.*)$", 1).alias(
+            "source_key"
+        ),
+        "imdb_id",
+        "status",
+        "fetched_at",
+        F.col("details.budget").alias("budget"),
+        F.col("details.revenue").alias("revenue"),
+        F.col("details.popularity").alias("popularity"),
+        F.col("details.vote_average").alias("vote_average"),
+        F.col("details.vote_count").alias("vote_count"),
+        F.col("details.production_countries.iso_3166_1").alias("production_countries"),
+    )
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--movies", required=True, help="raw movies.csv (path or s3:// URL)")
     parser.add_argument("--series", required=True, help="raw series.csv (path or s3:// URL)")
     parser.add_argument("--sql-dir", required=True, help="folder holding the NN_name.sql files")
     parser.add_argument("--out", required=True, help="output folder: one subfolder per @output")
+    parser.add_argument(
+        "--tmdb",
+        help="the Raw/TMDB/JSON folder of cinelake enrich's files (path or s3:// URL); optional",
+    )
     parser.add_argument(
         "--extract-csv",
         action="store_true",
@@ -114,6 +207,7 @@ def main(argv):
 
     read_lines(spark, args.movies).createOrReplaceTempView("raw_movies")
     read_lines(spark, args.series).createOrReplaceTempView("raw_series")
+    read_tmdb(spark, args.tmdb).createOrReplaceTempView("tmdb_records")
 
     out = args.out.rstrip("/")
     counts = []

@@ -12,6 +12,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::{CsvReadOptions, DataFrame, SessionConfig, SessionContext};
@@ -19,7 +20,7 @@ use object_store::ObjectStore;
 
 use crate::manifest::Output;
 use crate::stages::Stage;
-use crate::{EngineRun, RefineError, SourceFile, layout, titles};
+use crate::{EngineRun, RefineError, SourceFile, TmdbInput, layout, titles, tmdb};
 
 const LAKE_URL: &str = "cinelake://lake/";
 
@@ -47,6 +48,7 @@ pub(crate) fn session() -> SessionContext {
 pub(crate) async fn run(
     store: Arc<dyn ObjectStore>,
     sources: &[SourceFile],
+    tmdb_input: &TmdbInput,
     run_id: &str,
     stages: &[Stage],
 ) -> Result<EngineRun, RefineError> {
@@ -71,6 +73,16 @@ pub(crate) async fn run(
                 message: e.to_string(),
             })?;
     }
+
+    // The TMDB records are few (one per title at most, plus re-fetches): an in-memory table.
+    let records = MemTable::try_new(tmdb::schema(), vec![vec![tmdb::batch(&tmdb_input.rows)?]])
+        .map_err(|e| RefineError::Engine {
+            message: format!("tmdb records: {e}"),
+        })?;
+    ctx.register_table(tmdb::TMDB_VIEW, Arc::new(records))
+        .map_err(|e| RefineError::Engine {
+            message: format!("tmdb records: {e}"),
+        })?;
 
     let mut parquet = TableParquetOptions::default();
     // Snappy: what Spark writes by default, and cheaper to write than zstd.

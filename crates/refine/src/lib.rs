@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod spark;
 pub mod stages;
 pub mod titles;
+pub mod tmdb;
 
 mod datafusion_engine;
 mod rooted;
@@ -47,7 +48,9 @@ use sha2::{Digest, Sha256};
 pub use manifest::Manifest;
 pub use spark::SparkOptions;
 
-use manifest::{Extract, FileHash, KindCounts, Output, Source, StageCounts};
+use manifest::{
+    Extract, FileHash, FileSource, KindCounts, Output, Source, StageCounts, TmdbCounts,
+};
 
 /// Which engine runs the SQL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,6 +168,13 @@ impl SourceFile {
     }
 }
 
+/// The TMDB input of a run: the stored files and their records flattened ([`tmdb`]).
+#[derive(Debug, Default)]
+pub(crate) struct TmdbInput {
+    pub files: Vec<tmdb::TmdbFile>,
+    pub rows: Vec<tmdb::TmdbRow>,
+}
+
 /// What an engine hands back.
 #[derive(Debug, Default)]
 pub(crate) struct EngineRun {
@@ -243,10 +253,25 @@ pub async fn refine(
         read_source(store.as_ref(), Kind::Series, date, local_dir.as_deref()),
     )?;
     let sources = [movies, series];
+    let tmdb_files = tmdb::read_files(store.as_ref()).await?;
+    let mut tmdb_rows = Vec::new();
+    for file in &tmdb_files {
+        tmdb_rows.extend(tmdb::rows(file)?);
+    }
+    let tmdb_input = TmdbInput {
+        files: tmdb_files,
+        rows: tmdb_rows,
+    };
     timings.insert("read_sources".to_string(), ms(step));
 
     let sql_sha256 = stages::sql_sha256();
-    let run_id = run_id(date, options.engine.name(), &sources, &sql_sha256);
+    let run_id = run_id(
+        date,
+        options.engine.name(),
+        &sources,
+        &tmdb_input.files,
+        &sql_sha256,
+    );
 
     if let Some(current) = read_manifest(store.as_ref()).await?
         && current.run_id == run_id
@@ -266,7 +291,7 @@ pub async fn refine(
     let step = Instant::now();
     let run = match &options.engine {
         Engine::DataFusion => {
-            datafusion_engine::run(store.clone(), &sources, &run_id, &stages).await?
+            datafusion_engine::run(store.clone(), &sources, &tmdb_input, &run_id, &stages).await?
         }
         Engine::Spark(spark) => {
             let dir =
@@ -276,7 +301,16 @@ pub async fn refine(
                     .ok_or_else(|| RefineError::Engine {
                         message: "spark: no work folder".to_string(),
                     })?;
-            spark::run(store.clone(), &sources, &run_id, &stages, spark, dir).await?
+            spark::run(
+                store.clone(),
+                &sources,
+                &tmdb_input,
+                &run_id,
+                &stages,
+                spark,
+                dir,
+            )
+            .await?
         }
     };
     timings.insert("engine".to_string(), ms(step));
@@ -317,6 +351,16 @@ pub async fn refine(
                 sha256: s.sha256.clone(),
             })
             .collect(),
+        tmdb_sources: tmdb_input
+            .files
+            .iter()
+            .map(|f| FileSource {
+                key: f.key.clone(),
+                bytes: f.bytes,
+                sha256: f.sha256.clone(),
+            })
+            .collect(),
+        tmdb: tmdb_counts(&run, &tmdb_input),
         stages: stage_counts(&run),
         outputs: run.outputs.clone(),
         extract,
@@ -376,8 +420,41 @@ fn stage_counts(run: &EngineRun) -> BTreeMap<String, StageCounts> {
     stages
 }
 
-/// `DATE-ENGINE-HASH`: the same sources, SQL and engine always give the same id.
-fn run_id(date: NaiveDate, engine: &str, sources: &[SourceFile], sql_sha256: &str) -> String {
+/// The manifest's TMDB counts: records and ids from the files, matches from the engine.
+fn tmdb_counts(run: &EngineRun, input: &TmdbInput) -> TmdbCounts {
+    let ids: std::collections::BTreeSet<&str> = input
+        .rows
+        .iter()
+        .filter_map(|r| r.imdb_id.as_deref())
+        .collect();
+    let matched_by_kind: BTreeMap<String, u64> = [Kind::Movie, Kind::Series]
+        .iter()
+        .map(|kind| {
+            let key = ("tmdb_matched".to_string(), kind.as_str().to_string());
+            (
+                kind.as_str().to_string(),
+                run.counts.get(&key).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    TmdbCounts {
+        records: input.rows.len() as u64,
+        ids: ids.len() as u64,
+        matched: matched_by_kind.values().sum(),
+        matched_by_kind,
+    }
+}
+
+/// `DATE-ENGINE-HASH`: the same sources (raw and TMDB), SQL and engine always give the same id,
+/// and new TMDB files give a new one, so refining after `cinelake enrich` is not "already
+/// refined".
+fn run_id(
+    date: NaiveDate,
+    engine: &str,
+    sources: &[SourceFile],
+    tmdb_files: &[tmdb::TmdbFile],
+    sql_sha256: &str,
+) -> String {
     let mut hasher = Sha256::new();
     for part in [engine, sql_sha256] {
         hasher.update(part.as_bytes());
@@ -385,6 +462,12 @@ fn run_id(date: NaiveDate, engine: &str, sources: &[SourceFile], sql_sha256: &st
     }
     for source in sources {
         for part in [source.kind.as_str(), &source.key, &source.sha256] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+    }
+    for file in tmdb_files {
+        for part in [file.key.as_str(), &file.sha256] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }

@@ -31,6 +31,13 @@ pub struct Manifest {
     /// Each SQL file's name and SHA-256, in run order.
     pub sql_files: Vec<FileHash>,
     pub sources: Vec<Source>,
+    /// The TMDB files joined (`Raw/TMDB/JSON/**/tmdb-*.json`, every day), sorted by key; empty
+    /// when there are none. Absent from manifests written before the TMDB join.
+    #[serde(default)]
+    pub tmdb_sources: Vec<FileSource>,
+    /// What the TMDB join found. Absent (all zero) in manifests written before it.
+    #[serde(default)]
+    pub tmdb: TmdbCounts,
     /// Row counts per stage: `trusted` (raw lines in, typed rows out, rows rejected), `refined`
     /// (trusted rows in, titles out) and `extract` (titles in, CSV rows out).
     pub stages: BTreeMap<String, StageCounts>,
@@ -56,6 +63,27 @@ pub struct Source {
     pub key: String,
     pub bytes: u64,
     pub sha256: String,
+}
+
+/// One lake object a run read, without a kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSource {
+    pub key: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The TMDB join of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmdbCounts {
+    /// Records in the TMDB files (an id fetched twice counts twice).
+    pub records: u64,
+    /// Distinct IMDb ids among them.
+    pub ids: u64,
+    /// Refined titles whose newest record says TMDB found them.
+    pub matched: u64,
+    /// `matched` per kind (`movie`, `series`).
+    pub matched_by_kind: BTreeMap<String, u64>,
 }
 
 /// Rows into and out of one stage, in total and per kind.

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::manifest::Output;
 use crate::stages::{SPARK_DRIVER, Stage};
-use crate::{EngineRun, RefineError, SourceFile, datafusion_engine, layout, titles};
+use crate::{EngineRun, RefineError, SourceFile, TmdbInput, datafusion_engine, layout, titles};
 
 /// How to start Spark.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +79,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> RefineError + '_ {
 pub(crate) async fn run(
     store: Arc<dyn ObjectStore>,
     sources: &[SourceFile],
+    tmdb_input: &TmdbInput,
     run_id: &str,
     stages: &[Stage],
     spark: &SparkOptions,
@@ -105,6 +106,16 @@ pub(crate) async fn run(
     let movies = local(cinelake_core::Kind::Movie)?;
     let series = local(cinelake_core::Kind::Series)?;
 
+    // The TMDB files under their lake keys, so the driver names them as DataFusion's side does.
+    let tmdb_root = workdir.join("tmdb");
+    for file in &tmdb_input.files {
+        let path = tmdb_root.join(&file.key);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        std::fs::write(&path, &file.text).map_err(io_error(&path))?;
+    }
+
     let log = workdir.join("spark.log");
     let mut command = Command::new(&spark.spark_submit);
     command
@@ -121,7 +132,13 @@ pub(crate) async fn run(
         .arg("--sql-dir")
         .arg(&sql_dir)
         .arg("--out")
-        .arg(&out)
+        .arg(&out);
+    if !tmdb_input.files.is_empty() {
+        command
+            .arg("--tmdb")
+            .arg(tmdb_root.join(crate::tmdb::TMDB_PREFIX));
+    }
+    command
         .env("SPARK_LOCAL_IP", "127.0.0.1")
         .stdin(Stdio::null());
     // PySpark from PyPI finds its SPARK_HOME through the `python3` on PATH: put the venv's first.

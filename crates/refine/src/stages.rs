@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::RefineError;
 
 /// The SQL files, in the order they run. A unit test checks this list against `sql/`.
-pub const SQL_FILES: [(&str, &str); 6] = [
+pub const SQL_FILES: [(&str, &str); 7] = [
     (
         "10_raw_rows.sql",
         include_str!("../../../sql/10_raw_rows.sql"),
@@ -32,6 +32,7 @@ pub const SQL_FILES: [(&str, &str); 6] = [
         "21_rejects.sql",
         include_str!("../../../sql/21_rejects.sql"),
     ),
+    ("25_tmdb.sql", include_str!("../../../sql/25_tmdb.sql")),
     (
         "30_refined.sql",
         include_str!("../../../sql/30_refined.sql"),

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use cinelake_core::extract::ExtractWriter;
-use cinelake_core::{Kind, Rating, Title, Year};
+use cinelake_core::extract::{Columns, ExtractWriter};
+use cinelake_core::{Kind, Rating, Title, Tmdb, Year};
 use datafusion::arrow::array::{
-    Array, ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
@@ -55,8 +55,23 @@ fn integers(batch: &RecordBatch, name: &str) -> Result<Arc<Int64Array>, RefineEr
     ))
 }
 
+fn floats(batch: &RecordBatch, name: &str) -> Result<Arc<Float64Array>, RefineError> {
+    let array = column(batch, name, &DataType::Float64)?;
+    Ok(Arc::new(
+        array
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .cloned()
+            .ok_or_else(|| RefineError::ExtractSchema {
+                message: format!("column {name}: not a float"),
+            })?,
+    ))
+}
+
 /// Converts extract rows (`kind, id, title, original_title, year, end_year, runtime_minutes,
-/// genres, rating, votes`, genres `;`-joined, rating a decimal with one place) to titles.
+/// genres, rating, votes`, genres `;`-joined, rating a decimal with one place, then the TMDB
+/// columns `budget, revenue, popularity, tmdb_vote_average, tmdb_vote_count,
+/// production_countries`, countries `;`-joined) to titles.
 pub fn titles_from_batches(batches: &[RecordBatch]) -> Result<Vec<Title>, RefineError> {
     let mut titles = Vec::new();
     for batch in batches {
@@ -69,6 +84,12 @@ pub fn titles_from_batches(batches: &[RecordBatch]) -> Result<Vec<Title>, Refine
         let runtime = integers(batch, "runtime_minutes")?;
         let genres = strings(batch, "genres")?;
         let votes = integers(batch, "votes")?;
+        let budget = integers(batch, "budget")?;
+        let revenue = integers(batch, "revenue")?;
+        let popularity = floats(batch, "popularity")?;
+        let vote_average = floats(batch, "tmdb_vote_average")?;
+        let vote_count = integers(batch, "tmdb_vote_count")?;
+        let countries = strings(batch, "production_countries")?;
         // Tenths as an integer: DECIMAL(3,1) 7.5 is stored as 75 at scale 1.
         let rating = column(batch, "rating", &DataType::Decimal128(4, 1))?;
         let rating = rating
@@ -118,6 +139,22 @@ pub fn titles_from_batches(batches: &[RecordBatch]) -> Result<Vec<Title>, Refine
             let votes = int(&votes)
                 .map(|v| u64::try_from(v).map_err(|_| bad(format!("votes {v} is negative"))))
                 .transpose()?;
+            let count = |a: &Int64Array, name: &str| {
+                int(a)
+                    .map(|v| u64::try_from(v).map_err(|_| bad(format!("{name} {v} is negative"))))
+                    .transpose()
+            };
+            let float = |a: &Float64Array| (!a.is_null(row)).then(|| a.value(row));
+            let tmdb = Tmdb {
+                budget: count(&budget, "budget")?,
+                revenue: count(&revenue, "revenue")?,
+                popularity: float(&popularity),
+                vote_average: float(&vote_average),
+                vote_count: count(&vote_count, "tmdb_vote_count")?,
+                production_countries: text(&countries)
+                    .map(|c| c.split(';').map(str::to_string).collect())
+                    .unwrap_or_default(),
+            };
             titles.push(Title {
                 kind,
                 id: id_text.clone(),
@@ -131,16 +168,18 @@ pub fn titles_from_batches(batches: &[RecordBatch]) -> Result<Vec<Title>, Refine
                     .unwrap_or_default(),
                 rating,
                 votes,
-                tmdb: None,
+                tmdb: (!tmdb.is_empty()).then_some(tmdb),
             });
         }
     }
     Ok(titles)
 }
 
-/// Writes titles as the dashboard extract (header + one line per title).
+/// Writes titles as the dashboard extract (header + one line per title), with the TMDB columns
+/// only when some title has TMDB data: without any, the extract is what it was before the join.
 pub fn extract_csv(titles: &[Title]) -> Result<Vec<u8>, RefineError> {
-    let mut writer = ExtractWriter::new(Vec::new()).map_err(RefineError::Extract)?;
+    let mut writer = ExtractWriter::with_columns(Vec::new(), Columns::for_titles(titles))
+        .map_err(RefineError::Extract)?;
     for title in titles {
         writer.write(title).map_err(RefineError::Extract)?;
     }

@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail, ensure};
 use chrono::NaiveDate;
 use cinelake_core::extract::ExtractReader;
 use cinelake_core::raw::{CheckOptions, Mode, check};
-use cinelake_core::{GenreGroup, Kind, Title, Year};
+use cinelake_core::{GenreGroup, Kind, Title, Tmdb, Year};
 use cinelake_refine::layout::{self, MANIFEST_KEY, STABLE_EXTRACT_KEY};
 use cinelake_refine::{Engine, RefineError, RefineOptions, SparkOptions, refine};
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
@@ -542,6 +542,293 @@ async fn generated_data_dedups_artist_rows_filters_genres_and_keeps_nulls() -> R
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------
+// TMDB: `cinelake enrich`'s files joined into the refined titles and the extract.
+
+/// One stored TMDB record, as `cinelake enrich` writes it (with the raw `/find` response and the
+/// details' fields refine ignores, so the test shows they do not get in the way).
+fn tmdb_record(
+    imdb_id: &str,
+    fetched_at: &str,
+    details: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let found = details.is_some();
+    serde_json::json!({
+        "imdb_id": imdb_id,
+        "status": if found { "found" } else { "not_found" },
+        "kind": if found { serde_json::json!("movie") } else { serde_json::Value::Null },
+        "tmdb_id": if found { serde_json::json!(42) } else { serde_json::Value::Null },
+        "fetched_at": fetched_at,
+        "find": {"movie_results": [], "tv_results": []},
+        "details": details.unwrap_or(serde_json::Value::Null),
+    })
+}
+
+fn tmdb_details(
+    budget: i64,
+    revenue: i64,
+    popularity: f64,
+    vote_average: f64,
+    vote_count: i64,
+    countries: &[&str],
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": 42, "title": "ignored", "genres": [{"id": 35, "name": "Comedy"}],
+        "budget": budget, "revenue": revenue, "popularity": popularity,
+        "vote_average": vote_average, "vote_count": vote_count,
+        "production_countries": countries.iter()
+            .map(|c| serde_json::json!({"iso_3166_1": c, "name": "ignored"}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// `(lake key, JSON text)` of TMDB files, and the TMDB data each IMDb id must end up with.
+type TmdbFixture = (Vec<(String, String)>, BTreeMap<String, Tmdb>);
+
+/// TMDB files for some of `titles` (refined titles, sorted by kind and id), in two day folders,
+/// and the TMDB data each title must end up with. Covers: a plain match, an id fetched twice
+/// (the newer record wins), TMDB's zeros (unknown budget and revenue, an average with no votes)
+/// becoming null, a TV record without budget or revenue, an id found then not found (the newer
+/// `not_found` wins), a `not_found` record, and a record for an id refine does not have.
+fn tmdb_lake_files(titles: &[Title]) -> Result<TmdbFixture> {
+    let movies: Vec<&Title> = titles.iter().filter(|t| t.kind == Kind::Movie).collect();
+    let series: Vec<&Title> = titles.iter().filter(|t| t.kind == Kind::Series).collect();
+    ensure!(
+        movies.len() >= 6 && !series.is_empty(),
+        "enough titles to enrich"
+    );
+    let (plain, twice, zeros, flipped, missing) = (
+        &movies[0].id,
+        &movies[1].id,
+        &movies[2].id,
+        &movies[3].id,
+        &movies[4].id,
+    );
+    let tv = &series[0].id;
+    let day1 = vec![
+        tmdb_record(
+            plain,
+            "2026-11-24T10:00:00Z",
+            Some(tmdb_details(
+                237_000_000,
+                2_923_706_026,
+                35.123,
+                7.587,
+                31_034,
+                &["US", "GB"],
+            )),
+        ),
+        tmdb_record(
+            twice,
+            "2026-11-24T10:00:01Z",
+            Some(tmdb_details(1, 2, 3.0, 4.0, 5, &["FR"])),
+        ),
+        tmdb_record(
+            zeros,
+            "2026-11-24T10:00:02Z",
+            Some(tmdb_details(0, 0, 0.6, 0.0, 0, &[])),
+        ),
+        tmdb_record(
+            flipped,
+            "2026-11-24T10:00:03Z",
+            Some(tmdb_details(9, 9, 9.0, 9.0, 9, &["DE"])),
+        ),
+        tmdb_record(missing, "2026-11-24T10:00:04Z", None),
+    ];
+    let mut tv_details = tmdb_details(0, 0, 12.5, 8.25, 400, &["JP"]);
+    if let Some(object) = tv_details.as_object_mut() {
+        object.remove("budget");
+        object.remove("revenue");
+    }
+    let day2 = vec![
+        // Fetched again later: these values win.
+        tmdb_record(
+            twice,
+            "2026-11-25T09:00:00Z",
+            Some(tmdb_details(15_000_000, 0, 0.001, 6.5, 2, &["BR", "PT"])),
+        ),
+        tmdb_record(tv, "2026-11-25T09:00:01Z", Some(tv_details)),
+        tmdb_record(flipped, "2026-11-25T09:00:02Z", None),
+        tmdb_record(
+            "tt9999999999",
+            "2026-11-25T09:00:03Z",
+            Some(tmdb_details(5, 5, 5.0, 5.0, 5, &[])),
+        ),
+    ];
+    let files = vec![
+        (
+            "Raw/TMDB/JSON/2026/11/24/tmdb-00001.json".to_string(),
+            serde_json::to_string(&day1)?,
+        ),
+        (
+            "Raw/TMDB/JSON/2026/11/25/tmdb-00001.json".to_string(),
+            serde_json::to_string_pretty(&day2)?,
+        ),
+    ];
+    let expected = BTreeMap::from([
+        (
+            plain.clone(),
+            Tmdb {
+                budget: Some(237_000_000),
+                revenue: Some(2_923_706_026),
+                popularity: Some(35.123),
+                vote_average: Some(7.587),
+                vote_count: Some(31_034),
+                production_countries: vec!["US".into(), "GB".into()],
+            },
+        ),
+        (
+            twice.clone(),
+            Tmdb {
+                budget: Some(15_000_000),
+                revenue: None,
+                popularity: Some(0.001),
+                vote_average: Some(6.5),
+                vote_count: Some(2),
+                production_countries: vec!["BR".into(), "PT".into()],
+            },
+        ),
+        (
+            zeros.clone(),
+            Tmdb {
+                popularity: Some(0.6),
+                vote_count: Some(0),
+                ..Tmdb::default()
+            },
+        ),
+        (
+            tv.clone(),
+            Tmdb {
+                popularity: Some(12.5),
+                vote_average: Some(8.25),
+                vote_count: Some(400),
+                production_countries: vec!["JP".into()],
+                ..Tmdb::default()
+            },
+        ),
+    ]);
+    Ok((files, expected))
+}
+
+/// Refines `movies`/`series` without TMDB files, then with them: the first extract keeps the ten
+/// base columns, the second carries exactly the expected TMDB data and nothing else changes.
+#[tokio::test]
+async fn tmdb_records_join_the_refined_titles_and_the_extract() -> Result<()> {
+    let (movies, series) = generate(11, 200);
+    let date = day(2024, 9, 1);
+    let lake = TestLake::new()?;
+    lake.put_raw(date, &movies, &series).await?;
+    let before = refine(lake.store.clone(), &options(None)).await?.manifest;
+    let csv = get(lake.store.as_ref(), &before.extract.key).await?;
+    assert!(
+        csv.starts_with(
+            b"kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes\n"
+        ),
+        "no TMDB files: the base columns only"
+    );
+    assert!(before.tmdb_sources.is_empty());
+    assert_eq!(
+        (before.tmdb.records, before.tmdb.ids, before.tmdb.matched),
+        (0, 0, 0)
+    );
+    let plain = extract_titles(lake.store.as_ref(), &before.extract.key).await?;
+    assert!(plain.iter().all(|t| t.tmdb.is_none()));
+
+    let (files, expected) = tmdb_lake_files(&plain)?;
+    for (key, text) in &files {
+        put(lake.store.as_ref(), key, text).await?;
+    }
+    // Not an enrich file: ignored.
+    put(
+        lake.store.as_ref(),
+        "Raw/TMDB/JSON/2026/11/25/notes.json",
+        "not json",
+    )
+    .await?;
+    let report = refine(lake.store.clone(), &options(None)).await?;
+    assert!(!report.reused, "new TMDB files make a new run");
+    let after = report.manifest;
+    assert_ne!(after.run_id, before.run_id);
+    let csv = get(lake.store.as_ref(), &after.extract.key).await?;
+    assert!(csv.starts_with(
+        b"kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes,\
+          budget,revenue,popularity,tmdb_vote_average,tmdb_vote_count,production_countries\n"
+    ));
+    let titles = extract_titles(lake.store.as_ref(), &after.extract.key).await?;
+    assert_eq!(titles.len(), plain.len());
+    for (with, without) in titles.iter().zip(&plain) {
+        assert_eq!(with.tmdb, expected.get(&with.id).cloned(), "{}", with.id);
+        // Everything else is unchanged.
+        assert_eq!(
+            &Title {
+                tmdb: None,
+                ..with.clone()
+            },
+            without
+        );
+    }
+
+    // Lineage: both files, 9 records of 7 ids, 4 refined titles matched (1 series).
+    let keys: Vec<&str> = after.tmdb_sources.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(keys, [files[0].0.as_str(), files[1].0.as_str()]);
+    assert_eq!(after.tmdb_sources[1].bytes, files[1].1.len() as u64);
+    assert_eq!(after.tmdb.records, 9);
+    assert_eq!(after.tmdb.ids, 7);
+    assert_eq!(after.tmdb.matched, 4);
+    assert_eq!(
+        after.tmdb.matched_by_kind,
+        BTreeMap::from([("movie".to_string(), 3), ("series".to_string(), 1)])
+    );
+    assert_eq!(
+        after.stages, before.stages,
+        "the TMDB join changes no counts"
+    );
+
+    // The refined Parquet carries the columns, NULL where TMDB has nothing.
+    let rows = parquet_rows(lake._dir.path(), &after.outputs["refined"].keys).await?;
+    let row_of = |id: &str| {
+        rows.iter()
+            .find(|r| r.contains(&format!("|id={id}|")))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let plain_id = expected
+        .iter()
+        .find(|(_, t)| t.budget == Some(237_000_000))
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    assert!(
+        row_of(&plain_id).ends_with(
+            "|budget=237000000|revenue=2923706026|popularity=35.123|tmdb_vote_average=7.587|tmdb_vote_count=31034|production_countries=US,GB"
+        ),
+        "{}",
+        row_of(&plain_id)
+    );
+    let unmatched = titles
+        .iter()
+        .find(|t| t.tmdb.is_none())
+        .context("an unmatched title")?;
+    assert!(row_of(&unmatched.id).ends_with(
+        "|budget=NULL|revenue=NULL|popularity=NULL|tmdb_vote_average=NULL|tmdb_vote_count=NULL|production_countries=NULL"
+    ));
+
+    // A TMDB file that is not what enrich writes fails the run, naming the file.
+    put(
+        lake.store.as_ref(),
+        "Raw/TMDB/JSON/2026/11/26/tmdb-00001.json",
+        "{\"oops\": 1}",
+    )
+    .await?;
+    let error = refine(lake.store.clone(), &options(None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "reading Raw/TMDB/JSON/2026/11/26/tmdb-00001.json: expected a JSON array of records"
+    );
+    Ok(())
+}
+
 /// A bad raw line and the reason its reject must carry.
 struct BadRow {
     kind: Kind,
@@ -1057,8 +1344,8 @@ async fn an_s3_lake_refines_like_a_folder() -> Result<()> {
     Ok(())
 }
 
-/// Parity: DataFusion and Spark on the same generated raw files give the same refined rows,
-/// trusted rows, rejects and extract bytes.
+/// Parity: DataFusion and Spark on the same generated raw files and TMDB files give the same
+/// refined rows (TMDB columns included), trusted rows, rejects, extract bytes and TMDB counts.
 #[tokio::test]
 async fn spark_and_datafusion_agree_row_for_row() -> Result<()> {
     let spark = SparkOptions::from_env();
@@ -1074,6 +1361,11 @@ async fn spark_and_datafusion_agree_row_for_row() -> Result<()> {
     df_lake.put_raw(date, &movies, &series).await?;
     let spark_lake = TestLake::new()?;
     spark_lake.put_raw(date, &movies, &series).await?;
+    let (tmdb_files, tmdb_expected) = tmdb_lake_files(&reference(&movies, &series)?.titles)?;
+    for (key, text) in &tmdb_files {
+        put(df_lake.store.as_ref(), key, text).await?;
+        put(spark_lake.store.as_ref(), key, text).await?;
+    }
 
     let df = refine(df_lake.store.clone(), &options(None))
         .await?
@@ -1104,6 +1396,15 @@ async fn spark_and_datafusion_agree_row_for_row() -> Result<()> {
         }
     }
     assert_eq!(df.stages["trusted"].rows_rejected, 1);
+    assert_eq!(df.tmdb, sp.tmdb);
+    assert_eq!(df.tmdb_sources, sp.tmdb_sources);
+    // Not vacuous: the TMDB data made it through both engines.
+    let titles = extract_titles(spark_lake.store.as_ref(), &sp.extract.key).await?;
+    let joined: BTreeMap<String, Tmdb> = titles
+        .into_iter()
+        .filter_map(|t| t.tmdb.map(|d| (t.id, d)))
+        .collect();
+    assert_eq!(joined, tmdb_expected);
     Ok(())
 }
 
