@@ -109,6 +109,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         kind("movie"),
         kind("series")
     );
+    if !manifest.tmdb_sources.is_empty() {
+        println!(
+            "  tmdb     {} titles matched ({} records of {} ids in {} files)",
+            manifest.tmdb.matched,
+            manifest.tmdb.records,
+            manifest.tmdb.ids,
+            manifest.tmdb_sources.len()
+        );
+    }
     println!(
         "  extract  {} ({} bytes)",
         manifest.extract.key, manifest.extract.bytes
