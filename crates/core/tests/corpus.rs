@@ -1,5 +1,8 @@
 //! The malformed-input corpus: every file in `tests/corpus/raw/` (at the workspace root) is read
-//! strictly, and what the reader says must equal the file's `.expected` neighbour exactly.
+//! strictly, and what the reader says must equal the file's `.expected` neighbour exactly. Files
+//! named `*_ok.*` are edge cases that must pass (a BOM, CRLF, a header alone); every other file
+//! must fail. Two more inputs are made at test time (`tests/corpus/generated.rs`): a 10 MiB field
+//! and 50 MiB of random bytes.
 //!
 //! A file named `NAME.movies.csv` is read expecting a movies header, `NAME.series.csv` a series
 //! header. The `.expected` file holds either the one error that stopped reading, or a line
@@ -11,6 +14,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use cinelake_core::raw::{CheckOptions, RawKind, check};
+
+#[path = "../../../tests/corpus/generated.rs"]
+mod generated;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/raw")
@@ -28,12 +34,17 @@ fn report(path: &Path) -> String {
         RawKind::Movies
     };
     let bytes = std::fs::read(path).expect("a readable corpus file");
+    report_bytes(&bytes, name, expect)
+}
+
+/// What the reader reports for `bytes` read strictly as `name`, expecting `expect`.
+fn report_bytes(bytes: &[u8], name: &str, expect: RawKind) -> String {
     let options = CheckOptions {
         expect: Some(expect),
         max_errors: 1000,
         ..CheckOptions::default()
     };
-    match check(&bytes[..], name, &options) {
+    match check(bytes, name, &options) {
         Err(error) => format!("{error}\n"),
         Ok(s) => {
             let mut out = format!(
@@ -80,12 +91,10 @@ fn every_malformed_file_fails_with_its_exact_error() {
                 input.display()
             ));
         }
-        // Strict mode must refuse every corpus file: each one is malformed.
-        assert!(
-            !got.starts_with("rows") || !got.contains("rejected 0,"),
-            "{} passed",
-            input.display()
-        );
+        // Strict mode must refuse every corpus file but the `_ok` edge cases, which must pass.
+        let passed = got.starts_with("rows") && got.contains("rejected 0,");
+        let should_pass = input.to_string_lossy().contains("_ok.");
+        assert_eq!(passed, should_pass, "{}: {got}", input.display());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -102,4 +111,28 @@ fn every_expected_file_has_an_input() {
             );
         }
     }
+}
+
+#[test]
+fn a_10_mib_field_rejects_its_line_and_reading_goes_on() {
+    let bytes = generated::huge_field_movies();
+    let line_bytes = bytes.split(|&b| b == b'\n').nth(2).expect("line 3").len();
+    assert_eq!(
+        report_bytes(&bytes, "huge_field.movies.csv", RawKind::Movies),
+        format!(
+            "rows 3, rejected 1, titles 2\n\
+             huge_field.movies.csv:3: the line is longer than 1048576 bytes ({line_bytes} bytes read)\n"
+        )
+    );
+}
+
+#[test]
+fn fifty_mib_of_random_bytes_fail_at_the_header() {
+    let bytes = generated::garbage();
+    assert_eq!(bytes.len(), generated::GARBAGE_BYTES);
+    let got = report_bytes(&bytes, "garbage.movies.csv", RawKind::Movies);
+    let expected_start = "garbage.movies.csv:1: wrong header: expected movies columns id|tituloPincipal|tituloOriginal|anoLancamento|tempoMinutos|genero|notaMedia|numeroVotos|generoArtista|personagem|nomeArtista|anoNascimento|anoFalecimento|profissao|titulosMaisConhecidos but found ";
+    assert!(got.starts_with(expected_start), "{got}");
+    assert!(got.ends_with(" (not valid UTF-8)\n"), "{got}");
+    assert_eq!(got.lines().count(), 1, "{got}");
 }
