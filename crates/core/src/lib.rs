@@ -14,6 +14,7 @@ pub mod generate;
 pub mod model;
 pub mod raw;
 pub mod title;
+pub mod tmdb;
 pub mod yearly;
 
 pub use title::{GenreGroup, Kind, Rating, Title, Tmdb, Year};
