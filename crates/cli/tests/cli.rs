@@ -1,6 +1,9 @@
 //! End-to-end tests of the real `cinelake` binary. One test binary for the whole CLI (each test
 //! binary links every dependency again): each command's tests are a module under `tests/cli/`.
 
+#[path = "cli/faults.rs"]
+mod faults;
+
 #[path = "cli/ingest.rs"]
 mod ingest;
 
