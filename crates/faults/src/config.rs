@@ -122,6 +122,26 @@ impl FaultWeights {
     }
 }
 
+/// Which requests may get a fault (all when a field is `None`): for regression tests that fault
+/// one exact step, such as the response to the first `PUT`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultTarget {
+    /// Only requests with this method (`PUT`, `POST`, ...).
+    pub method: Option<String>,
+    /// Only requests whose path and query contain this text (`?uploads`, `uploadId=`).
+    pub path_contains: Option<String>,
+}
+
+impl FaultTarget {
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m == method)
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|text| path.contains(text))
+    }
+}
+
 /// What the proxy injects.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultConfig {
@@ -135,6 +155,10 @@ pub struct FaultConfig {
     pub delay: (Duration, Duration),
     /// Shortest and longest [`FaultKind::Outage`].
     pub outage: (Duration, Duration),
+    /// Which requests may get a fault.
+    pub target: FaultTarget,
+    /// Stop injecting after this many faults (counted from when the config was set).
+    pub max_faults: Option<u64>,
 }
 
 impl FaultConfig {
@@ -147,6 +171,34 @@ impl FaultConfig {
             weights: FaultWeights::default(),
             delay: (Duration::from_millis(50), Duration::from_millis(800)),
             outage: (Duration::from_millis(200), Duration::from_secs(2)),
+            target: FaultTarget::default(),
+            max_faults: None,
+        }
+    }
+
+    /// Exactly one fault of `kind`, on the first request that `target` matches.
+    pub fn once(kind: FaultKind, target: FaultTarget) -> FaultConfig {
+        let mut weights = FaultWeights {
+            drop_request: 0,
+            drop_response: 0,
+            delay: 0,
+            status_500: 0,
+            status_503: 0,
+            outage: 0,
+        };
+        match kind {
+            FaultKind::DropRequest => weights.drop_request = 1,
+            FaultKind::DropResponse => weights.drop_response = 1,
+            FaultKind::Delay => weights.delay = 1,
+            FaultKind::Status500 => weights.status_500 = 1,
+            FaultKind::Status503 => weights.status_503 = 1,
+            FaultKind::Outage => weights.outage = 1,
+        }
+        FaultConfig {
+            weights,
+            target,
+            max_faults: Some(1),
+            ..FaultConfig::new(0, 1.0)
         }
     }
 
@@ -202,6 +254,22 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn targets_match_method_and_path() {
+        let target = FaultTarget {
+            method: Some("POST".into()),
+            path_contains: Some("?uploads".into()),
+        };
+        assert!(target.matches("POST", "/b/k.csv?uploads"));
+        assert!(!target.matches("PUT", "/b/k.csv?uploads"));
+        assert!(!target.matches("POST", "/b/k.csv?uploadId=1"));
+        assert!(FaultTarget::default().matches("GET", "/"));
+        let once = FaultConfig::once(FaultKind::Status503, target);
+        assert_eq!(once.weights.pick(0), Some(FaultKind::Status503));
+        assert_eq!(once.weights.total(), 1);
+        assert_eq!(once.max_faults, Some(1));
     }
 
     #[test]

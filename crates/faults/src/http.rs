@@ -14,10 +14,14 @@ pub(crate) enum BodyLength {
 }
 
 /// A parsed request head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RequestHead {
     /// Bytes of the head, blank line included.
     pub len: usize,
+    /// The method, `GET`, `PUT`, ...
+    pub method: String,
+    /// The path and query.
+    pub path: String,
     /// A `HEAD` request: its response has a head and no body.
     pub is_head: bool,
     pub body: BodyLength,
@@ -57,9 +61,12 @@ pub(crate) fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, Unframeab
     match request.parse(buf) {
         Ok(httparse::Status::Complete(len)) => {
             let body = content_length(request.headers)?.unwrap_or(BodyLength::Exact(0));
+            let method = request.method.unwrap_or_default().to_owned();
             Ok(Some(RequestHead {
                 len,
-                is_head: request.method == Some("HEAD"),
+                is_head: method == "HEAD",
+                method,
+                path: request.path.unwrap_or_default().to_owned(),
                 body,
             }))
         }
@@ -121,6 +128,8 @@ mod tests {
             put,
             Ok(Some(RequestHead {
                 len: put.len() - 5,
+                method: "PUT".into(),
+                path: "/b/k".into(),
                 is_head: false,
                 body: BodyLength::Exact(5),
             })),
@@ -130,6 +139,8 @@ mod tests {
             head,
             Ok(Some(RequestHead {
                 len: head.len(),
+                method: "HEAD".into(),
+                path: "/b/k".into(),
                 is_head: true,
                 body: BodyLength::Exact(0),
             })),
@@ -140,6 +151,8 @@ mod tests {
             chunked,
             Ok(Some(RequestHead {
                 len: chunked.len(),
+                method: "POST".into(),
+                path: "/b".into(),
                 is_head: false,
                 body: BodyLength::Unknown,
             })),

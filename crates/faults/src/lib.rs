@@ -16,6 +16,9 @@
 //!   the same port. From the client's side that is a server restart; the real server is left
 //!   alone because other tests share it.
 //!
+//! [`FaultConfig::target`] and [`FaultConfig::max_faults`] narrow faults down to one exact step
+//! (say, the response to the first `PUT`) for regression tests.
+//!
 //! Which requests get a fault is drawn from an RNG seeded per connection from
 //! [`FaultConfig::seed`] and the connection's number. Connections race, so a run is reproducible
 //! only as far as the client's request order is; the counts ([`FaultCounts`]) say what happened.
@@ -35,6 +38,6 @@ mod counts;
 mod http;
 mod proxy;
 
-pub use config::{FaultConfig, FaultKind, FaultWeights};
+pub use config::{FaultConfig, FaultKind, FaultTarget, FaultWeights};
 pub use counts::FaultCounts;
 pub use proxy::{FaultError, FaultProxy};

@@ -63,6 +63,8 @@ struct Shared {
     /// Wakes the accept loop to close its socket.
     outage_started: Notify,
     rebind_error: Mutex<Option<String>>,
+    /// Faults still allowed under [`FaultConfig::max_faults`] (`None`: no limit).
+    faults_left: Mutex<Option<u64>>,
 }
 
 /// A poisoned lock only means another connection task panicked; the data is still usable.
@@ -82,6 +84,19 @@ impl Shared {
         self.counters.fault(FaultKind::Outage);
         self.epoch.send_modify(|e| *e = e.wrapping_add(1));
         self.outage_started.notify_one();
+    }
+
+    /// Takes one fault from the budget; false when it is spent.
+    fn take_fault(&self) -> bool {
+        let mut left = lock(&self.faults_left);
+        match left.as_mut() {
+            None => true,
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+        }
     }
 
     fn in_outage(&self) -> bool {
@@ -131,6 +146,7 @@ impl FaultProxy {
         let addr = listener.local_addr().map_err(bind_error)?;
         let shared = Arc::new(Shared {
             upstream,
+            faults_left: Mutex::new(config.max_faults),
             config: Mutex::new(config),
             counters: Counters::default(),
             next_connection: AtomicU64::new(0),
@@ -161,6 +177,7 @@ impl FaultProxy {
     /// now on seed their RNG from its seed.
     pub fn set_config(&self, config: FaultConfig) -> Result<(), FaultError> {
         config.validate()?;
+        *lock(&self.shared.faults_left) = config.max_faults;
         *lock(&self.shared.config) = config;
         Ok(())
     }
@@ -294,9 +311,19 @@ async fn relay(shared: &Shared, rng: StdRng, client: TcpStream, upstream: TcpStr
     }
 }
 
-fn draw(rng: &mut StdRng, config: &FaultConfig) -> Option<FaultKind> {
+fn draw(
+    shared: &Shared,
+    rng: &mut StdRng,
+    config: &FaultConfig,
+    head: &http::RequestHead,
+) -> Option<FaultKind> {
     let total = config.weights.total();
-    if config.fault_rate <= 0.0 || total == 0 || rng.random::<f64>() >= config.fault_rate {
+    if config.fault_rate <= 0.0
+        || total == 0
+        || !config.target.matches(&head.method, &head.path)
+        || rng.random::<f64>() >= config.fault_rate
+        || !shared.take_fault()
+    {
         return None;
     }
     config.weights.pick(rng.random_range(0..total))
@@ -374,7 +401,7 @@ async fn request_pump(
         };
         let total = head.len as u64 + body;
         let config = lock(&shared.config).clone();
-        match draw(&mut rng, &config) {
+        match draw(shared, &mut rng, &config, &head) {
             None => {}
             Some(FaultKind::Delay) => {
                 let pause = rng.random_range(config.delay.0..=config.delay.1);

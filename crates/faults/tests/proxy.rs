@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cinelake_faults::{FaultConfig, FaultKind, FaultProxy, FaultWeights};
+use cinelake_faults::{FaultConfig, FaultKind, FaultProxy, FaultTarget, FaultWeights};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -118,6 +118,9 @@ fn request(method: &str, path: &str, body: usize) -> Vec<u8> {
     bytes.extend(std::iter::repeat_n(b'b', body));
     bytes
 }
+
+/// The length of the S3-style body of an injected 500/503.
+const STATUS_BODY: usize = 131;
 
 /// What a client got back for one request.
 #[derive(Debug, PartialEq, Eq)]
@@ -321,4 +324,43 @@ async fn the_same_seed_faults_the_same_requests() {
     assert_ne!(first, faults_for(12).await);
     let hits = first.iter().filter(|d| **d).count();
     assert!((8..=32).contains(&hits), "{hits} of 40 at rate 0.5");
+}
+
+#[tokio::test]
+async fn a_target_faults_only_the_first_matching_request() {
+    let (addr, seen) = upstream().await;
+    let target = FaultTarget {
+        method: Some("PUT".into()),
+        path_contains: Some("?uploads".into()),
+    };
+    let proxy = FaultProxy::start(addr, FaultConfig::once(FaultKind::Status503, target))
+        .await
+        .expect("proxy");
+    let mut conn = connect(&proxy).await;
+    for (method, path, expected) in [
+        ("GET", "/b/k?uploads", 200),
+        ("PUT", "/b/k", 200),
+        ("PUT", "/b/k?uploads", 503),
+    ] {
+        assert_eq!(
+            exchange(&mut conn, method, path, 10).await,
+            Answer::Complete(
+                expected,
+                if expected == 200 {
+                    RESPONSE_BODY
+                } else {
+                    STATUS_BODY
+                }
+            ),
+            "{method} {path}"
+        );
+    }
+    // The 503 closed that connection; the budget of one fault is spent.
+    let mut conn = connect(&proxy).await;
+    assert_eq!(
+        exchange(&mut conn, "PUT", "/b/k?uploads", 10).await,
+        Answer::Complete(200, RESPONSE_BODY)
+    );
+    assert_eq!(seen.lock().expect("seen").len(), 3);
+    assert_eq!(proxy.counts().total(), 1);
 }
