@@ -65,6 +65,20 @@ pub enum Text {
     Retry,
     ChartHint,
     UndatedNote,
+    // The TMDB section (issue 10).
+    TmdbTitle,
+    TmdbTitles,
+    TmdbOf,
+    TmdbInView,
+    TmdbWithBudget,
+    TmdbWithBudgetNote,
+    TmdbCorrelation,
+    TmdbCorrelationNote,
+    BudgetChartTitle,
+    BudgetChartLabel,
+    BudgetAxis,
+    RatingAxis,
+    TmdbFeatures,
     Undefined,
 }
 
@@ -166,6 +180,25 @@ impl Lang {
                 "titles without a release year are not counted",
                 "títulos sem ano de lançamento não são contados",
             ),
+            TmdbTitle => ("TMDB: budgets and ratings", "TMDB: orçamentos e notas"),
+            TmdbTitles => ("Titles with TMDB data", "Títulos com dados do TMDB"),
+            TmdbOf => ("of", "de"),
+            TmdbInView => ("in view", "no filtro"),
+            TmdbWithBudget => ("With a budget and a rating", "Com orçamento e nota"),
+            TmdbWithBudgetNote => ("points in the chart", "pontos no gráfico"),
+            TmdbCorrelation => ("Correlation", "Correlação"),
+            TmdbCorrelationNote => (
+                "Pearson r of log budget and rating",
+                "r de Pearson entre log do orçamento e nota",
+            ),
+            BudgetChartTitle => ("Budget vs rating", "Orçamento × nota"),
+            BudgetChartLabel => (
+                "Scatter of TMDB budget (log scale) against IMDb rating",
+                "Dispersão do orçamento no TMDB (escala log) contra a nota no IMDb",
+            ),
+            BudgetAxis => ("Budget (US$, log scale)", "Orçamento (US$, escala log)"),
+            RatingAxis => ("IMDb rating", "Nota no IMDb"),
+            TmdbFeatures => ("TMDB features", "Dados do TMDB"),
             Undefined => ("—", "—"),
         };
         match self {

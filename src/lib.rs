@@ -15,6 +15,7 @@ pub mod load;
 pub mod model_view;
 pub mod perf;
 pub mod state;
+pub mod tmdb_view;
 pub mod views;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::chart::{Axes, Layout, Palette, Style};
 use crate::i18n::{Lang, Text};
 use crate::load::{Dataset, LoadError, Origin, Progress};
 use crate::model_view::ModelSection;
+use crate::tmdb_view::TmdbSection;
 use crate::state::{Theme, ViewState};
 use crate::views::{
     BadRows, ChartPanel, DropZone, ErrorView, Filters, Hover, KpiCards, ProgressView,
@@ -464,6 +466,7 @@ pub fn App() -> impl IntoView {
                         canvas=releases_canvas
                     />
                 </div>
+                <TmdbSection data=dataset filter=filter lang=lang_signal theme=theme />
                 <ModelSection data=dataset filter=filter lang=lang_signal theme=theme horizon=horizon />
                 <footer class="footer muted small">{footer}</footer>
             }
