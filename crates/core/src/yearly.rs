@@ -93,11 +93,17 @@ impl Filter {
     /// Whether one title passes, as [`aggregate`] decides it (kept for tests and callers that
     /// work on [`Title`]s rather than [`Columns`]).
     pub fn keeps(&self, title: &Title) -> bool {
+        self.keeps_grouped(title, title.genre_group())
+    }
+
+    /// [`Filter::keeps`] for a caller that already knows the title's genre group (working it
+    /// out compares strings, so hot loops do it once).
+    pub fn keeps_grouped(&self, title: &Title, group: GenreGroup) -> bool {
         let Some(year) = title.year else {
             return false;
         };
         self.keeps_kind(title.kind)
-            && self.keeps_group(title.genre_group())
+            && self.keeps_group(group)
             && (self.years.0..=self.years.1).contains(&year.get())
             && title.votes.unwrap_or(0) >= self.min_votes
     }

@@ -89,14 +89,23 @@ pub fn by_year(pairs: impl IntoIterator<Item = (u16, f64)>) -> Vec<YearResiduals
 /// The positions of the `n` largest absolute residuals, largest first; ties keep input order.
 pub fn largest(residuals: &[f64], n: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..residuals.len()).collect();
-    // A stable sort on |r| descending; NaN (never produced by the models) sorts last.
-    order.sort_by(|&a, &b| {
-        residuals[b]
-            .abs()
-            .partial_cmp(&residuals[a].abs())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    order.truncate(n);
+    // |r| descending, then position ascending: a total order, so selecting the first n and
+    // sorting only those gives what a stable sort of everything would, without sorting the
+    // whole test set. NaN (never produced by the models) sorts last.
+    let rank = |&a: &usize, &b: &usize| {
+        let (x, y) = (residuals[a].abs(), residuals[b].abs());
+        match (x.is_nan(), y.is_nan()) {
+            (false, true) => std::cmp::Ordering::Less,
+            (true, false) => std::cmp::Ordering::Greater,
+            _ => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
+        }
+        .then(a.cmp(&b))
+    };
+    if n < order.len() {
+        order.select_nth_unstable_by(n, rank);
+        order.truncate(n);
+    }
+    order.sort_unstable_by(rank);
     order
 }
 
@@ -145,5 +154,22 @@ mod tests {
         );
         assert_eq!(largest(&[0.5, -3.0, 2.0, 3.0, -0.1], 3), [1, 3, 2]);
         assert_eq!(largest(&[1.0], 20), [0]);
+        assert_eq!(largest(&[1.0, 2.0], 0), Vec::<usize>::new());
+        assert_eq!(largest(&[f64::NAN, 1.0, -1.0], 3), [1, 2, 0]);
+    }
+
+    #[test]
+    fn largest_equals_a_stable_sort_of_everything() {
+        let mut rng = crate::generate::Rng::new(3);
+        // Rounded to tenths so that ties are common.
+        let residuals: Vec<f64> = (0..2000)
+            .map(|_| (rng.unit() * 40.0).round() / 10.0 - 2.0)
+            .collect();
+        let mut everything: Vec<usize> = (0..residuals.len()).collect();
+        everything.sort_by(|&a, &b| residuals[b].abs().total_cmp(&residuals[a].abs()));
+        for n in [0, 1, 20, 1999, 2000, 3000] {
+            let want = &everything[..n.min(everything.len())];
+            assert_eq!(largest(&residuals, n), want, "n = {n}");
+        }
     }
 }

@@ -42,11 +42,25 @@ pub fn split(n: usize, test_fraction: f64, seed: u64) -> Result<Split, ModelErro
         let j = rng.below((i + 1) as u64) as usize;
         order.swap(i, j);
     }
-    let (test, train) = order.split_at(test_size(n, test_fraction));
-    let (mut test, mut train) = (test.to_vec(), train.to_vec());
-    test.sort_unstable();
-    train.sort_unstable();
-    Ok(Split { train, test })
+    // The first `test_size` shuffled indices are the test side; listing both sides from a mask
+    // gives them in ascending order without sorting.
+    let test_rows = test_size(n, test_fraction);
+    let mut is_test = vec![false; n];
+    for &i in &order[..test_rows] {
+        is_test[i] = true;
+    }
+    let mut split = Split {
+        train: Vec::with_capacity(n - test_rows),
+        test: Vec::with_capacity(test_rows),
+    };
+    for (i, &test) in is_test.iter().enumerate() {
+        if test {
+            split.test.push(i);
+        } else {
+            split.train.push(i);
+        }
+    }
+    Ok(split)
 }
 
 #[cfg(test)]
