@@ -11,7 +11,9 @@
 //!    object_store. Any failure aborts the upload so no parts linger; if even the abort cannot
 //!    reach the server, the next upload of the key finds and aborts the leftover.
 //! 4. The stored object is confirmed afterwards: size, and the SHA-256 recorded in its metadata
-//!    (S3) or recomputed from the stored file (`file://`, which keeps no object metadata).
+//!    (S3) or recomputed from the stored file (`file://`, which keeps no object metadata). This
+//!    check also decides when a request failed only on the way back: if the answer to the PUT or
+//!    to the completion was lost but the key holds exactly the file, the upload succeeded.
 //!
 //! Create-only and multipart: object_store 0.13 completes multipart uploads without
 //! `If-None-Match` (`CompleteMultipartMode::Overwrite` in its `aws/mod.rs`), so for large files
@@ -223,7 +225,15 @@ pub async fn upload_file(
         put_multipart(store.as_ref(), request, attributes, options, progress).await
     };
     progress.end();
-    sent?;
+    if let Err(error) = sent {
+        // The request may have reached the server and only its answer been lost (a dropped
+        // connection; a retried create-only PUT then answered 412, a retried completion 404):
+        // if the key now holds exactly this file, the upload did happen.
+        match stored_digest(lake, key).await {
+            Ok(Some(stored)) if stored == request.digest => {}
+            _ => return Err(error),
+        }
+    }
 
     match stored_digest(lake, key).await? {
         Some(stored) if stored == request.digest => Ok(UploadReport {
