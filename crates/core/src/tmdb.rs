@@ -187,6 +187,101 @@ mod tests {
         assert_eq!(budget_decades(&[point(u64::MAX)]), (19, 20));
     }
 
+    /// SplitMix64 of a title id's digits and a salt: deterministic noise per title.
+    fn noise(id: &str, salt: u64) -> f64 {
+        let digits: u64 = id[2..].parse().unwrap_or(0);
+        let mut z = digits
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(salt);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Made-up TMDB data for about half the titles: budgets (movies only) that grow with the
+    /// rating and the votes, so the fixture's chart shows a relation; the rest is noise.
+    fn synthetic_tmdb(title: &Title) -> Option<Tmdb> {
+        if noise(&title.id, 1) < 0.45 {
+            return None;
+        }
+        let rating = title.rating.map_or(6.0, |r| r.value());
+        let votes = title.votes.unwrap_or(0) as f64;
+        let budget = (title.kind == Kind::Movie && noise(&title.id, 2) < 0.7).then(|| {
+            let log = 4.8
+                + 0.3 * (rating - 6.0)
+                + 0.25 * votes.ln_1p()
+                + 1.6 * (noise(&title.id, 3) - 0.5);
+            10f64.powf(log.clamp(3.0, 8.6)).round() as u64
+        });
+        let countries = ["US", "GB", "FR", "JP", "BR", "DE", "CA", "KR"];
+        let first = (noise(&title.id, 4) * countries.len() as f64) as usize;
+        let mut production_countries = vec![countries[first % countries.len()].to_string()];
+        if noise(&title.id, 5) < 0.3 {
+            production_countries.push(countries[(first + 3) % countries.len()].to_string());
+        }
+        let vote_count = (votes / 8.0 * (0.5 + noise(&title.id, 6))).round() as u64;
+        Some(Tmdb {
+            budget,
+            revenue: budget.map(|b| (b as f64 * 3.0 * noise(&title.id, 7)).round() as u64),
+            popularity: Some((votes.ln_1p() * 3.0 * noise(&title.id, 8) * 1000.0).round() / 1000.0),
+            vote_average: (vote_count > 0).then(|| {
+                ((rating + noise(&title.id, 9) - 0.5).clamp(0.0, 10.0) * 1000.0).round() / 1000.0
+            }),
+            vote_count: Some(vote_count),
+            production_countries,
+        })
+    }
+
+    /// The end-to-end tests' TMDB extract (`testdata/extract/tmdb_titles.csv`: generated titles
+    /// with made-up TMDB data) and what the dashboard must show for it under the default filter
+    /// (`testdata/extract/expected_tmdb.json`). `CINELAKE_BLESS=1` rewrites both.
+    #[test]
+    fn tmdb_fixture_is_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let titles: Vec<Title> = crate::generate::extract_titles(3000, 10)
+            .into_iter()
+            .map(|t| Title {
+                tmdb: synthetic_tmdb(&t),
+                ..t
+            })
+            .collect();
+        let mut writer = crate::extract::ExtractWriter::with_columns(
+            Vec::new(),
+            crate::extract::Columns::WithTmdb,
+        )
+        .unwrap();
+        for title in &titles {
+            writer.write(title).unwrap();
+        }
+        let csv = writer.finish().unwrap();
+        let s = summary(&titles, &Filter::default());
+        let expected = format!(
+            "{{\"titles\":{},\"with_tmdb\":{},\"points\":{},\"r\":\"{:.2}\"}}\n",
+            s.titles,
+            s.with_tmdb,
+            s.points.len(),
+            s.log_budget_rating_r.unwrap_or(f64::NAN)
+        );
+        let files = [
+            ("testdata/extract/tmdb_titles.csv", csv),
+            ("testdata/extract/expected_tmdb.json", expected.into_bytes()),
+        ];
+        let bless = std::env::var_os("CINELAKE_BLESS").is_some();
+        for (file, content) in files {
+            let path = root.join(file);
+            if bless {
+                std::fs::write(&path, &content).unwrap();
+            } else {
+                let current = std::fs::read(&path).unwrap_or_default();
+                assert!(
+                    current == content,
+                    "{file} is out of date: run CINELAKE_BLESS=1 cargo test -p cinelake-core tmdb_fixture"
+                );
+            }
+        }
+        assert!(s.with_tmdb > 1000 && s.points.len() > 500, "{s:?}");
+    }
+
     #[test]
     fn constant_ratings_have_no_correlation() {
         let pairs = [(1.0, 5.0), (2.0, 5.0), (3.0, 5.0)];
