@@ -117,7 +117,14 @@ pub fn TmdbSection(
                             "tmdb-titles",
                             Text::TmdbTitles,
                             |s, lang| (lang.int(s.with_tmdb as u64), s.with_tmdb.to_string()),
-                            |s, lang| format!("{} {}", lang.t(Text::TmdbOf), lang.int(s.titles as u64)),
+                            |s, lang| {
+                                format!(
+                                    "{} {} {}",
+                                    lang.t(Text::TmdbOf),
+                                    lang.int(s.titles as u64),
+                                    lang.t(Text::TmdbInView)
+                                )
+                            },
                         )}
                         {card(
                             "tmdb-budgets",
@@ -136,7 +143,8 @@ pub fn TmdbSection(
                         )}
                     </div>
                     <div class="model-charts tmdb-charts">
-                        <figure class="model-figure">
+                        // Two of the three model-chart columns: a scatter needs the width.
+                        <figure class="model-figure" style:grid-column="1 / span 2">
                             <figcaption>{t(Text::BudgetChartTitle)}</figcaption>
                             <canvas
                                 id="budget-chart"
@@ -206,6 +214,8 @@ fn draw_budget(
     };
     let mut chart = ChartBuilder::on(&root)
         .margin(px(10.0))
+        // Room for the last decade's label ("$1bn"), centred on the axis's right end.
+        .margin_right(px(24.0))
         .x_label_area_size(px(40.0))
         .y_label_area_size(px(40.0))
         .build_cartesian_2d(x_lo..x_hi, 1.0f64..10.0)
