@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::BLOCK;
 use crate::title::{GenreGroup, Kind, Title};
 use crate::yearly::Filter;
 
@@ -92,7 +93,16 @@ pub fn dataset(titles: &[Title], filter: &Filter) -> Dataset {
         source: Vec::with_capacity(titles.len()),
         excluded: Excluded::default(),
     };
-    for (index, title) in titles.iter().enumerate() {
+    for (block, chunk) in titles.chunks(BLOCK).enumerate() {
+        add_block(&mut data, block * BLOCK, chunk, filter);
+    }
+    data
+}
+
+/// Adds `titles` (the first at index `first`) to `data`: one call per [`BLOCK`].
+#[inline(never)]
+fn add_block(data: &mut Dataset, first: usize, titles: &[Title], filter: &Filter) {
+    for (index, title) in (first..).zip(titles) {
         let group = title.genre_group();
         if title.year.is_some() && !filter.keeps_grouped(title, group) {
             data.excluded.filtered += 1;
@@ -115,5 +125,4 @@ pub fn dataset(titles: &[Title], filter: &Filter) -> Dataset {
             }
         }
     }
-    data
 }

@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 
-use super::ModelError;
 use super::features::FEATURES;
+use super::{BLOCK, ModelError};
 
 /// Below this pivot (on the correlation scale) a column counts as collinear with earlier ones.
 const PIVOT_TOLERANCE: f64 = 1e-10;
@@ -38,6 +38,49 @@ impl LinearModel {
     }
 }
 
+/// Adds the rows' features to `sum` and their targets to `y_sum` (one call per [`BLOCK`]).
+#[inline(never)]
+fn add_sums(
+    x: &[[f64; FEATURES]],
+    y: &[f64],
+    rows: &[usize],
+    sum: &mut [f64; FEATURES],
+    y_sum: &mut f64,
+) {
+    for &r in rows {
+        for (s, v) in sum.iter_mut().zip(&x[r]) {
+            *s += v;
+        }
+        *y_sum += y[r];
+    }
+}
+
+/// Adds the rows' centred cross products (lower triangle) and feature–target products (one
+/// call per [`BLOCK`]).
+#[inline(never)]
+fn add_centred_products(
+    x: &[[f64; FEATURES]],
+    y: &[f64],
+    rows: &[usize],
+    (mean, y_mean): (&[f64; FEATURES], f64),
+    cross: &mut [[f64; FEATURES]; FEATURES],
+    xy: &mut [f64; FEATURES],
+) {
+    for &r in rows {
+        let mut d = [0.0; FEATURES];
+        for j in 0..FEATURES {
+            d[j] = x[r][j] - mean[j];
+        }
+        let dy = y[r] - y_mean;
+        for j in 0..FEATURES {
+            xy[j] += d[j] * dy;
+            for k in 0..=j {
+                cross[j][k] += d[j] * d[k];
+            }
+        }
+    }
+}
+
 /// Fits OLS with an intercept on the rows `rows` of `x`/`y`.
 pub fn fit_linear(
     x: &[[f64; FEATURES]],
@@ -54,29 +97,16 @@ pub fn fit_linear(
     // Two passes (means, then centred sums) keep the sums of squares accurate.
     let mut mean = [0.0; FEATURES];
     let mut y_mean = 0.0;
-    for &r in rows {
-        for (m, v) in mean.iter_mut().zip(&x[r]) {
-            *m += v;
-        }
-        y_mean += y[r];
+    for block in rows.chunks(BLOCK) {
+        add_sums(x, y, block, &mut mean, &mut y_mean);
     }
     mean.iter_mut().for_each(|m| *m /= n);
     y_mean /= n;
 
     let mut cross = [[0.0; FEATURES]; FEATURES];
     let mut xy = [0.0; FEATURES];
-    for &r in rows {
-        let mut d = [0.0; FEATURES];
-        for j in 0..FEATURES {
-            d[j] = x[r][j] - mean[j];
-        }
-        let dy = y[r] - y_mean;
-        for j in 0..FEATURES {
-            xy[j] += d[j] * dy;
-            for k in 0..=j {
-                cross[j][k] += d[j] * d[k];
-            }
-        }
+    for block in rows.chunks(BLOCK) {
+        add_centred_products(x, y, block, (&mean, y_mean), &mut cross, &mut xy);
     }
     let scale: [f64; FEATURES] = std::array::from_fn(|j| cross[j][j].sqrt());
     // Correlation matrix (lower triangle) and the standardized right-hand side.

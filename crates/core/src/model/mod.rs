@@ -40,6 +40,15 @@ use crate::yearly::Filter;
 /// Fewer usable rows than this and there is nothing worth fitting.
 pub const MIN_ROWS: usize = 30;
 
+/// Rows per call of the long loops' bodies (features, shuffle, sums of the fit).
+///
+/// Browsers first run wasm in a baseline compiler and optimise a function only once it has
+/// run a while; V8 cannot switch a running call to the optimised code, so one call looping
+/// over 100k rows stays in baseline code to the end (the first model run took 2–3 times as
+/// long as the next). Calling a function per block of rows lets the later blocks run
+/// optimised. The blocks run in order over the same accumulators, so results do not change.
+pub(crate) const BLOCK: usize = 2048;
+
 /// Why a model could not be fitted or evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::ModelError;
+use super::{BLOCK, ModelError};
 use crate::generate::Rng;
 
 /// Row indices (into a [`Dataset`](super::Dataset)) of each side, both sorted ascending.
@@ -24,6 +24,16 @@ pub fn test_size(n: usize, test_fraction: f64) -> usize {
     wanted.clamp(1, n.saturating_sub(1).max(1))
 }
 
+/// The Fisher–Yates steps for `i` in `steps`, highest first (one call per [`BLOCK`]).
+#[inline(never)]
+fn shuffle_block(order: &mut [usize], rng: &mut Rng, steps: std::ops::Range<usize>) {
+    for i in steps.rev() {
+        // i + 1 ≤ n fits in u64 and the draw is below it, so it fits back in usize.
+        let j = rng.below((i + 1) as u64) as usize;
+        order.swap(i, j);
+    }
+}
+
 /// Shuffles `0..n` with `seed` and puts the first [`test_size`] indices on the test side.
 pub fn split(n: usize, test_fraction: f64, seed: u64) -> Result<Split, ModelError> {
     if !(test_fraction > 0.0 && test_fraction < 1.0) {
@@ -37,10 +47,12 @@ pub fn split(n: usize, test_fraction: f64, seed: u64) -> Result<Split, ModelErro
     }
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = Rng::new(seed);
-    for i in (1..n).rev() {
-        // i + 1 ≤ n fits in u64 and the draw is below it, so it fits back in usize.
-        let j = rng.below((i + 1) as u64) as usize;
-        order.swap(i, j);
+    // Fisher–Yates from the top, i = n − 1 down to 1, one block of i per call.
+    let mut top = n;
+    while top > 1 {
+        let bottom = top.saturating_sub(BLOCK).max(1);
+        shuffle_block(&mut order, &mut rng, bottom..top);
+        top = bottom;
     }
     // The first `test_size` shuffled indices are the test side; listing both sides from a mask
     // gives them in ascending order without sorting.
