@@ -3,7 +3,8 @@
 //! with the reqwest client object_store already links, so they add no dependency weight.
 //!
 //! Listing open uploads is what lets ingest clean up after a run that died while the server was
-//! unreachable (the abort could not be delivered then).
+//! unreachable (the abort could not be delivered then). Requests are retried on transport errors
+//! and 5xx answers, as object_store retries its own.
 
 use std::sync::Arc;
 
@@ -12,6 +13,13 @@ use object_store::client::HttpRequestBody;
 use reqwest::{Method, StatusCode, Url};
 
 use crate::error::LakeError;
+
+/// Attempts per request. Every request here is idempotent (list, abort, bucket configuration),
+/// and object_store's retries do not cover them: a dropped connection or a 5xx is tried again.
+const ATTEMPTS: u32 = 5;
+/// The pause before the second attempt; it doubles each time (0.4 s, 0.8 s, 1.6 s, 3.2 s: a
+/// server restart of a few seconds is ridden out).
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// An open (neither completed nor aborted) multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,17 +217,32 @@ impl S3Admin {
             .body(HttpRequestBody::from(body.clone()))
             .map_err(|e| fail(e.to_string()))?;
         AwsAuthorizer::new(&credential, "s3", &self.region).authorize(&mut request, None);
-        let response = self
-            .client
-            .request(method, url)
-            .headers(request.headers().clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| fail(e.to_string()))?;
-        Ok((status, text))
+        let mut attempt = 1;
+        loop {
+            let sent = async {
+                let response = self
+                    .client
+                    .request(method.clone(), url.clone())
+                    .headers(request.headers().clone())
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                let status = response.status();
+                Ok::<_, reqwest::Error>((status, response.text().await?))
+            }
+            .await;
+            let retry = match &sent {
+                Ok((status, _)) => {
+                    status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+                }
+                Err(_) => true,
+            };
+            if !retry || attempt >= ATTEMPTS {
+                return sent.map_err(|e| fail(e.to_string()));
+            }
+            tokio::time::sleep(RETRY_PAUSE * 2u32.pow(attempt)).await;
+            attempt += 1;
+        }
     }
 }
 

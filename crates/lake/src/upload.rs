@@ -8,8 +8,10 @@
 //! 3. Larger files go up as a multipart upload streamed from disk: `concurrency` parts of
 //!    `part_size` bytes in flight at most, so memory stays bounded whatever the file size. Each
 //!    part carries its SHA-256 (`x-amz-checksum-sha256`) and is retried with backoff by
-//!    object_store. Any failure aborts the upload so no parts linger; if even the abort cannot
-//!    reach the server, the next upload of the key finds and aborts the leftover.
+//!    object_store. Any failure aborts the upload so no parts linger; afterwards every open upload
+//!    of the key is aborted too (one whose creation answer was lost has an id this run never
+//!    saw). If even that cannot reach the server, the next upload of the key finds and aborts the
+//!    leftover.
 //! 4. The stored object is confirmed afterwards: size, and the SHA-256 recorded in its metadata
 //!    (S3) or recomputed from the stored file (`file://`, which keeps no object metadata). This
 //!    check also decides when a request failed only on the way back: if the answer to the PUT or
@@ -202,7 +204,7 @@ pub async fn upload_file(
         None => UploadOutcome::Created,
     };
 
-    let (stale_uploads_aborted, cleanup_warning) = match abort_stale_uploads(lake, key).await {
+    let (mut stale_uploads_aborted, cleanup_warning) = match abort_stale_uploads(lake, key).await {
         Ok(n) => (n, None),
         Err(e) => (0, Some(e.to_string())),
     };
@@ -219,12 +221,21 @@ pub async fn upload_file(
     }
 
     progress.begin(key.as_ref(), request.digest.bytes);
-    let sent = if request.digest.bytes <= options.part_size as u64 {
-        put_single(store.as_ref(), request, attributes, outcome, progress).await
-    } else {
+    let multipart = request.digest.bytes > options.part_size as u64;
+    let sent = if multipart {
         put_multipart(store.as_ref(), request, attributes, options, progress).await
+    } else {
+        put_single(store.as_ref(), request, attributes, outcome, progress).await
     };
     progress.end();
+    if multipart {
+        // A CreateMultipartUpload whose answer was lost leaves an upload whose id this run never
+        // learnt, so `put_multipart` cannot abort it: abort every open upload of the key now,
+        // whatever happened (best effort, like the cleanup before the upload).
+        if let Ok(n) = abort_stale_uploads(lake, key).await {
+            stale_uploads_aborted += n;
+        }
+    }
     if let Err(error) = sent {
         // The request may have reached the server and only its answer been lost (a dropped
         // connection; a retried create-only PUT then answered 412, a retried completion 404):
