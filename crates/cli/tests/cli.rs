@@ -4,6 +4,9 @@
 #[path = "cli/check.rs"]
 mod check;
 
+#[path = "cli/corpus.rs"]
+mod corpus;
+
 #[path = "cli/faults.rs"]
 mod faults;
 
