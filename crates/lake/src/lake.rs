@@ -293,11 +293,15 @@ fn open_s3(
             .with_allow_http(endpoint.starts_with("http://"));
     }
 
+    // object_store draws each pause at random between `init_backoff` and `base` times the
+    // previous pause, so the mean grows by a factor of about base / 2 per retry: base 4 doubles
+    // it (10 retries span about 40 s on average, enough for a server restart), while base 2
+    // barely grew it and 10 retries were spent in about 2 s (tests/cli/faults.rs).
     let retry = RetryConfig {
         backoff: BackoffConfig {
-            init_backoff: Duration::from_millis(100),
+            init_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
-            base: 2.0,
+            base: 4.0,
         },
         max_retries: options.retry.max_retries,
         retry_timeout: options.retry.timeout,
