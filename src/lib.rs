@@ -59,7 +59,7 @@ fn query_param(key: &str) -> Option<String> {
 
 /// The reader's choices from the page's URL.
 pub fn state_from_url() -> ViewState {
-    const KEYS: [&str; 9] = [
+    const KEYS: [&str; 12] = [
         "kind",
         "genre",
         "from",
@@ -67,6 +67,9 @@ pub fn state_from_url() -> ViewState {
         "min_votes",
         "weighted",
         "split",
+        "model",
+        "seed",
+        "horizon",
         "lang",
         "theme",
     ];
@@ -252,7 +255,7 @@ pub fn App() -> impl IntoView {
     let weighted = Memo::new(move |_| view_state.with(|s| s.weighted));
     // The yearly mean rating's trend, projected `horizon` years (issue 8); `None` with fewer
     // than three rated years.
-    let horizon = RwSignal::new(5u16);
+    let horizon = Memo::new(move |_| view_state.with(|s| s.horizon));
     let trend = Memo::new(move |_| {
         let yearly = yearly.get()?;
         let points = cinelake_core::model::trend::yearly_points(&yearly, weighted.get());
@@ -265,10 +268,7 @@ pub fn App() -> impl IntoView {
             if let (Some(trend), Some(&last)) = (trend.get(), data.years.last()) {
                 data.extend_to = trend.forecasts.last().map(|f| f.year);
                 data.projection = Some(chart::Projection {
-                    label: match lang.get() {
-                        Lang::En => "Trend (95% prediction interval)",
-                        Lang::PtBr => "Tendência (intervalo de previsão de 95%)",
-                    },
+                    label: lang.get().t(Text::TrendLabel),
                     color: model_view::trend_color(theme.get()),
                     start: (last, trend.intercept + trend.slope * f64::from(last)),
                     forecasts: trend
@@ -467,7 +467,7 @@ pub fn App() -> impl IntoView {
                     />
                 </div>
                 <TmdbSection data=dataset filter=filter lang=lang_signal theme=theme />
-                <ModelSection data=dataset filter=filter lang=lang_signal theme=theme horizon=horizon />
+                <ModelSection data=dataset filter=filter lang=lang_signal theme=theme state=view_state />
                 <footer class="footer muted small">{footer}</footer>
             }
             .into_any()

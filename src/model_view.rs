@@ -29,19 +29,10 @@ use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast};
 
 use crate::chart::{Palette, Rgb};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::load::{self, Dataset};
 use crate::perf;
-use crate::state::Theme;
-
-/// The section's strings, English and Portuguese side by side (kept here rather than in
-/// `i18n::Text` so the model's wording lives with the model's view).
-fn tr(lang: Lang, en: &'static str, pt: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::PtBr => pt,
-    }
-}
+use crate::state::{MAX_HORIZON, Theme, ViewState};
 
 /// Where training stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,10 +72,12 @@ async fn train(
     let mut segment = started;
     perf::mark("model:start");
     let result = async {
-        let prepared = model::prepare(&data.titles, &options)?;
+        let prepared = perf::timed("model:prepare", || model::prepare(&data.titles, &options))?;
         let (x, y, rows) = (&prepared.data.x, &prepared.data.y, &prepared.split.train);
         let fitted = match options.kind {
-            ModelKind::Linear => Fitted::Linear(linear::fit_linear(x, y, rows)?),
+            ModelKind::Linear => {
+                Fitted::Linear(perf::timed("model:fit", || linear::fit_linear(x, y, rows))?)
+            }
             ModelKind::Forest => {
                 let mut forest = ForestModel::new();
                 while !forest.is_complete(&options.forest) {
@@ -103,14 +96,10 @@ async fn train(
                 Fitted::Forest(forest)
             }
         };
-        let predicted = fitted.predict_test(&prepared)?;
-        Ok(Some(model::assess(
-            &data.titles,
-            &prepared,
-            &fitted,
-            &predicted,
-            &options,
-        )))
+        let predicted = perf::timed("model:predict", || fitted.predict_test(&prepared))?;
+        Ok(Some(perf::timed("model:assess", || {
+            model::assess(&data.titles, &prepared, &fitted, &predicted, &options)
+        })))
     }
     .await;
     if !current() {
@@ -137,11 +126,13 @@ pub fn ModelSection(
     #[prop(into)] filter: Signal<Filter>,
     #[prop(into)] lang: Signal<Lang>,
     #[prop(into)] theme: Signal<Theme>,
-    /// Years the rating chart's trend projects (drawn by the yearly chart, chosen here).
-    horizon: RwSignal<u16>,
+    /// The reader's choices: the model, its seed and the trend's horizon live there (and so in
+    /// the URL); the horizon is drawn by the yearly chart but chosen here.
+    state: RwSignal<ViewState>,
 ) -> impl IntoView {
-    let kind = RwSignal::new(ModelKind::Linear);
-    let seed = RwSignal::new(42u64);
+    let kind = Memo::new(move |_| state.with(|s| s.model));
+    let seed = Memo::new(move |_| state.with(|s| s.seed));
+    let horizon = Memo::new(move |_| state.with(|s| s.horizon));
     let status = RwSignal::new(Status::Idle);
     let generation = RwSignal::new(0u64);
 
@@ -201,28 +192,24 @@ pub fn ModelSection(
         });
     });
 
-    let model_button = move |which: ModelKind, en: &'static str, pt: &'static str| {
+    let model_button = move |which: ModelKind, label: Text| {
         view! {
             <button
                 type="button"
                 data-model=which.as_str()
                 aria-pressed=move || (kind.get() == which).to_string()
-                on:click=move |_| kind.set(which)
+                on:click=move |_| state.update(|s| s.model = which)
             >
-                {move || tr(lang.get(), en, pt)}
+                {move || lang.get().t(label)}
             </button>
         }
     };
     let progress = move || match status.get() {
         Status::Training { trees, total } => {
             let text = if total == 0 {
-                tr(lang.get(), "Training…", "Treinando…").to_string()
+                lang.get().t(Text::Training).to_string()
             } else {
-                format!(
-                    "{} {trees}/{total} {}",
-                    tr(lang.get(), "Training:", "Treinando:"),
-                    tr(lang.get(), "trees", "árvores")
-                )
+                format!("{} {trees}/{total}", lang.get().t(Text::TrainingTrees))
             };
             let percent = if total == 0 {
                 5.0
@@ -241,11 +228,7 @@ pub fn ModelSection(
     let message = move || match status.get() {
         Status::Failed(ModelError::TooFewRows { usable, required }) => Some(format!(
             "{} ({usable} / {required})",
-            tr(
-                lang.get(),
-                "Too few titles with every feature and a rating to fit a model for these filters",
-                "Poucos títulos com todas as variáveis e nota para ajustar um modelo com estes filtros"
-            )
+            lang.get().t(Text::TooFewRows)
         )),
         Status::Failed(error) => Some(error.to_string()),
         _ => None,
@@ -257,22 +240,22 @@ pub fn ModelSection(
         Some(format!(
             "{} {} · {} {} ({}: {}, {}: {}, {}: {}, {}: {}) · {} {} / {} {} · {} {}",
             lang.int(e.usable as u64),
-            tr(lang, "usable titles", "títulos usados"),
+            lang.t(Text::UsableTitles),
             lang.int(x.total as u64),
-            tr(lang, "excluded", "excluídos"),
-            tr(lang, "no year", "sem ano"),
+            lang.t(Text::Excluded),
+            lang.t(Text::NoYear),
             lang.int(x.no_year as u64),
-            tr(lang, "no runtime", "sem duração"),
+            lang.t(Text::NoRuntime),
             lang.int(x.no_runtime as u64),
-            tr(lang, "no votes", "sem votos"),
+            lang.t(Text::NoVotes),
             lang.int(x.no_votes as u64),
-            tr(lang, "no rating", "sem nota"),
+            lang.t(Text::NoRating),
             lang.int(x.no_rating as u64),
-            tr(lang, "train", "treino"),
+            lang.t(Text::Train),
             lang.int(e.train as u64),
-            tr(lang, "test", "teste"),
+            lang.t(Text::Test),
             lang.int(e.test as u64),
-            tr(lang, "seed", "semente"),
+            lang.t(Text::Seed).to_lowercase(),
             e.seed,
         ))
     };
@@ -290,14 +273,14 @@ pub fn ModelSection(
         >
             <header class="panel-head">
                 <h2 id="model-title">
-                    {move || tr(lang.get(), "Predicting the rating", "Prevendo a nota")}
+                    {move || lang.get().t(Text::ModelTitle)}
                 </h2>
-                <div class="segmented small" role="group" aria-label=move || tr(lang.get(), "Model", "Modelo")>
-                    {model_button(ModelKind::Linear, "Linear regression", "Regressão linear")}
-                    {model_button(ModelKind::Forest, "Random forest", "Floresta aleatória")}
+                <div class="segmented small" role="group" aria-label=move || lang.get().t(Text::Model)>
+                    {model_button(ModelKind::Linear, Text::LinearRegression)}
+                    {model_button(ModelKind::Forest, Text::RandomForest)}
                 </div>
                 <label class="field seed-field">
-                    <span>{move || tr(lang.get(), "Seed", "Semente")}</span>
+                    <span>{move || lang.get().t(Text::Seed)}</span>
                     <input
                         type="number"
                         inputmode="numeric"
@@ -306,23 +289,23 @@ pub fn ModelSection(
                         prop:value=move || seed.get().to_string()
                         on:change=move |ev| {
                             if let Ok(value) = event_target_value(&ev).trim().parse::<u64>() {
-                                seed.set(value);
+                                state.update(|s| s.seed = value);
                             }
                         }
                     />
                 </label>
                 <label class="field horizon-field">
-                    <span>{move || tr(lang.get(), "Trend years ahead", "Anos de projeção")}</span>
+                    <span>{move || lang.get().t(Text::TrendYears)}</span>
                     <input
                         type="number"
                         inputmode="numeric"
                         name="horizon"
                         min="0"
-                        max="30"
+                        max=MAX_HORIZON.to_string()
                         prop:value=move || horizon.get().to_string()
                         on:change=move |ev| {
                             if let Ok(value) = event_target_value(&ev).trim().parse::<u16>() {
-                                horizon.set(value.min(30));
+                                state.update(|s| s.horizon = value.min(MAX_HORIZON));
                             }
                         }
                     />
@@ -335,16 +318,16 @@ pub fn ModelSection(
                 <MetricCards evaluation=evaluation lang=lang />
                 <div class="model-charts">
                     <figure class="model-figure">
-                        <figcaption>{move || tr(lang.get(), "Predicted vs actual (test set), y = x dashed", "Previsto vs real (teste), y = x tracejada")}</figcaption>
-                        <canvas class="scatter" node_ref=scatter_canvas role="img" aria-label=move || tr(lang.get(), "Predicted vs actual", "Previsto vs real")></canvas>
+                        <figcaption>{move || lang.get().t(Text::ScatterCaption)}</figcaption>
+                        <canvas class="scatter" node_ref=scatter_canvas role="img" aria-label=move || lang.get().t(Text::ScatterLabel)></canvas>
                     </figure>
                     <figure class="model-figure">
-                        <figcaption>{move || tr(lang.get(), "Residuals (actual − predicted)", "Resíduos (real − previsto)")}</figcaption>
-                        <canvas node_ref=histogram_canvas role="img" aria-label=move || tr(lang.get(), "Residual histogram", "Histograma dos resíduos")></canvas>
+                        <figcaption>{move || lang.get().t(Text::HistogramCaption)}</figcaption>
+                        <canvas node_ref=histogram_canvas role="img" aria-label=move || lang.get().t(Text::HistogramLabel)></canvas>
                     </figure>
                     <figure class="model-figure">
-                        <figcaption>{move || tr(lang.get(), "Mean residual by release year", "Resíduo médio por ano de lançamento")}</figcaption>
-                        <canvas node_ref=years_canvas role="img" aria-label=move || tr(lang.get(), "Residuals by year", "Resíduos por ano")></canvas>
+                        <figcaption>{move || lang.get().t(Text::ByYearCaption)}</figcaption>
+                        <canvas node_ref=years_canvas role="img" aria-label=move || lang.get().t(Text::ByYearLabel)></canvas>
                     </figure>
                 </div>
                 <LargestErrors evaluation=evaluation lang=lang />
@@ -360,34 +343,39 @@ fn MetricCards(
     #[prop(into)] lang: Signal<Lang>,
 ) -> impl IntoView {
     type Pick = fn(&Evaluation) -> (f64, f64, f64);
-    let cards: [(&'static str, &'static str, &'static str, bool, Pick); 4] = [
-        ("mse", "MSE", "MSE", true, |e| {
+    // The metrics' symbols are the same in English and Portuguese, so they are not in `i18n`.
+    let cards: [(&'static str, &'static str, bool, Pick); 4] = [
+        ("mse", "MSE", true, |e| {
             (e.metrics.mse, e.baseline.mse, e.improvement.mse)
         }),
-        ("mae", "MAE", "MAE", true, |e| {
+        ("mae", "MAE", true, |e| {
             (e.metrics.mae, e.baseline.mae, e.improvement.mae)
         }),
-        ("rmse", "RMSE", "RMSE", true, |e| {
+        ("rmse", "RMSE", true, |e| {
             (e.metrics.rmse, e.baseline.rmse, e.improvement.rmse)
         }),
-        ("r2", "R²", "R²", false, |e| {
+        ("r2", "R²", false, |e| {
             (e.metrics.r2, e.baseline.r2, e.improvement.r2)
         }),
     ];
     let cards = cards
         .into_iter()
-        .map(|(key, en, pt, relative, pick)| {
+        .map(|(key, label, relative, pick)| {
             let values = move || evaluation.get().map(|e| pick(&e));
-            let shown =
-                move || values().map_or_else(|| "—".into(), |(m, _, _)| lang.get().dec(m, 3));
+            let shown = move || {
+                values().map_or_else(
+                    || lang.get().t(Text::Undefined).into(),
+                    |(m, _, _)| lang.get().dec(m, 3),
+                )
+            };
             let note = move || {
                 let (_, b, i) = values()?;
                 let lang = lang.get();
                 let gain = if relative {
                     let word = if i >= 0.0 {
-                        tr(lang, "lower", "menor")
+                        lang.t(Text::Lower)
                     } else {
-                        tr(lang, "higher", "maior")
+                        lang.t(Text::Higher)
                     };
                     format!("{}% {word}", lang.dec(i.abs() * 100.0, 1))
                 } else {
@@ -399,7 +387,7 @@ fn MetricCards(
                 };
                 Some(format!(
                     "{} {} · {gain}",
-                    tr(lang, "baseline", "linha de base"),
+                    lang.t(Text::Baseline).to_lowercase(),
                     lang.dec(b, 3)
                 ))
             };
@@ -411,7 +399,7 @@ fn MetricCards(
                     data-baseline=move || values().map(|v| v.1.to_string()).unwrap_or_default()
                     data-improvement=move || values().map(|v| v.2.to_string()).unwrap_or_default()
                 >
-                    <div class="card-label">{move || tr(lang.get(), en, pt)}</div>
+                    <div class="card-label">{label}</div>
                     <div class="card-value">{shown}</div>
                     <div class="card-note">{note}</div>
                 </div>
@@ -422,11 +410,9 @@ fn MetricCards(
         <div class="cards metric-cards">
             {cards}
             <div class="card model-note">
-                <div class="card-label">{move || tr(lang.get(), "Baseline", "Linha de base")}</div>
+                <div class="card-label">{move || lang.get().t(Text::Baseline)}</div>
                 <div class="card-note">
-                    {move || tr(lang.get(),
-                        "predicts the training set's mean rating; the % is how much lower the model's error is",
-                        "prevê a nota média do treino; o % é quanto o erro do modelo é menor")}
+                    {move || lang.get().t(Text::BaselineNote)}
                 </div>
             </div>
         </div>
@@ -463,14 +449,14 @@ fn LargestErrors(
     view! {
         <div class="table-wrap">
             <table class="largest-errors">
-                <caption>{move || tr(lang.get(), "The 20 largest errors (test set)", "Os 20 maiores erros (teste)")}</caption>
+                <caption>{move || lang.get().t(Text::LargestErrors)}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{move || tr(lang.get(), "Title", "Título")}</th>
-                        <th scope="col" class="num">{move || tr(lang.get(), "Year", "Ano")}</th>
-                        <th scope="col" class="num">{move || tr(lang.get(), "Actual", "Real")}</th>
-                        <th scope="col" class="num">{move || tr(lang.get(), "Predicted", "Previsto")}</th>
-                        <th scope="col" class="num">{move || tr(lang.get(), "Error", "Erro")}</th>
+                        <th scope="col">{move || lang.get().t(Text::TitleColumn)}</th>
+                        <th scope="col" class="num">{move || lang.get().t(Text::YearColumn)}</th>
+                        <th scope="col" class="num">{move || lang.get().t(Text::Actual)}</th>
+                        <th scope="col" class="num">{move || lang.get().t(Text::Predicted)}</th>
+                        <th scope="col" class="num">{move || lang.get().t(Text::ErrorColumn)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -559,8 +545,8 @@ fn draw_scatter(
         .y_label_formatter(&|v| lang.dec(*v, 0))
         .label_style(font(11.0, palette.muted))
         .axis_desc_style(font(12.0, palette.text))
-        .x_desc(tr(lang, "actual rating", "nota real"))
-        .y_desc(tr(lang, "predicted rating", "nota prevista"))
+        .x_desc(lang.t(Text::ActualAxis))
+        .y_desc(lang.t(Text::PredictedAxis))
         .light_line_style(rgb(palette.background))
         .bold_line_style(rgb(palette.grid))
         .axis_style(rgb(palette.axis))
@@ -668,8 +654,8 @@ fn draw_histogram(
         .y_label_formatter(&|v| lang.dec(*v, 0))
         .label_style(font(11.0, palette.muted))
         .axis_desc_style(font(12.0, palette.text))
-        .x_desc(tr(lang, "residual", "resíduo"))
-        .y_desc(tr(lang, "titles", "títulos"))
+        .x_desc(lang.t(Text::ResidualAxis))
+        .y_desc(lang.t(Text::TitlesCountAxis))
         .light_line_style(rgb(palette.background))
         .bold_line_style(rgb(palette.grid))
         .axis_style(rgb(palette.axis))
@@ -738,8 +724,8 @@ fn draw_by_year(
         .y_label_formatter(&|v| lang.dec(*v, 1))
         .label_style(font(11.0, palette.muted))
         .axis_desc_style(font(12.0, palette.text))
-        .x_desc(tr(lang, "year", "ano"))
-        .y_desc(tr(lang, "mean residual", "resíduo médio"))
+        .x_desc(lang.t(Text::YearAxis))
+        .y_desc(lang.t(Text::MeanResidualAxis))
         .light_line_style(rgb(palette.background))
         .bold_line_style(rgb(palette.grid))
         .axis_style(rgb(palette.axis))

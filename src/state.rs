@@ -1,9 +1,10 @@
-//! What the reader chose (filters, comparison, language, theme) and its round trip through the
-//! URL's query string, so that a view can be shared by copying the address.
+//! What the reader chose (filters, comparison, the model and its seed, language, theme) and its
+//! round trip through the URL's query string, so that a view can be shared by copying the address.
 //!
 //! Parsing is forgiving: an unknown or malformed parameter is ignored rather than refused, since
 //! a shared link should open on something sensible.
 
+use cinelake_core::model::ModelKind;
 use cinelake_core::yearly::{GROUPS, KINDS, group_name, parse_group};
 use cinelake_core::{GenreGroup, Kind};
 
@@ -35,6 +36,13 @@ impl Theme {
     }
 }
 
+/// The model's seed when the URL names none.
+pub const DEFAULT_SEED: u64 = 42;
+/// Years the trend projects when the URL names none.
+pub const DEFAULT_HORIZON: u16 = 5;
+/// The longest projection offered (a trend line far beyond the data says little).
+pub const MAX_HORIZON: u16 = 30;
+
 /// The reader's choices. Year bounds of `None` mean "the data's first/last year".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewState {
@@ -45,6 +53,11 @@ pub struct ViewState {
     pub min_votes: u64,
     pub weighted: bool,
     pub split: Split,
+    /// The rating model (issue 8) and the seed of its split and forest.
+    pub model: ModelKind,
+    pub seed: u64,
+    /// Years the rating chart's trend projects.
+    pub horizon: u16,
     /// `None` follows the browser's language.
     pub lang: Option<Lang>,
     /// `None` follows the system's preference.
@@ -61,6 +74,9 @@ impl Default for ViewState {
             min_votes: 0,
             weighted: false,
             split: Split::Kind,
+            model: ModelKind::Linear,
+            seed: DEFAULT_SEED,
+            horizon: DEFAULT_HORIZON,
             lang: None,
             theme: None,
         }
@@ -106,6 +122,13 @@ impl ViewState {
                     } else {
                         Split::Kind
                     }
+                }
+                "model" => state.model = ModelKind::parse(value).unwrap_or_default(),
+                "seed" => state.seed = value.parse().unwrap_or(DEFAULT_SEED),
+                "horizon" => {
+                    state.horizon = value
+                        .parse::<u16>()
+                        .map_or(DEFAULT_HORIZON, |h| h.min(MAX_HORIZON))
                 }
                 "lang" => state.lang = Lang::parse(value),
                 "theme" => {
@@ -160,6 +183,15 @@ impl ViewState {
         }
         if self.split == Split::Genre {
             pairs.push(("split", "genre".into()));
+        }
+        if self.model != default.model {
+            pairs.push(("model", self.model.as_str().into()));
+        }
+        if self.seed != default.seed {
+            pairs.push(("seed", self.seed.to_string()));
+        }
+        if self.horizon != default.horizon {
+            pairs.push(("horizon", self.horizon.to_string()));
         }
         if let Some(lang) = self.lang {
             pairs.push(("lang", lang.code().into()));

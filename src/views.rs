@@ -286,8 +286,16 @@ pub fn Filters(
                     type="button"
                     class="ghost"
                     on:click=move |_| {
+                        // Reset clears the filters; the model's choices are not filters.
                         state.update(|s| {
-                            let keep = ViewState { lang: s.lang, theme: s.theme, ..ViewState::default() };
+                            let keep = ViewState {
+                                lang: s.lang,
+                                theme: s.theme,
+                                model: s.model,
+                                seed: s.seed,
+                                horizon: s.horizon,
+                                ..ViewState::default()
+                            };
                             *s = keep;
                         })
                     }

@@ -2,6 +2,7 @@
 //! `cargo test --target wasm32-unknown-unknown -p cinelake-dashboard --test web`.
 #![cfg(target_arch = "wasm32")]
 
+use cinelake_core::model::ModelKind;
 use cinelake_core::yearly::{Columns, Filter, Totals, aggregate};
 use cinelake_dashboard::chart::{self, Axes, Palette, Style};
 use cinelake_dashboard::i18n::Lang;
@@ -192,16 +193,31 @@ fn view_state_round_trips_through_the_url() {
         min_votes: 500,
         weighted: true,
         split: Split::Genre,
+        model: ModelKind::Forest,
+        seed: 7,
+        horizon: 12,
         lang: Some(Lang::PtBr),
         theme: Some(Theme::Dark),
     };
     let pairs = state.to_pairs();
+    assert!(pairs.contains(&("model", "forest".into())), "{pairs:?}");
+    assert!(pairs.contains(&("seed", "7".into())), "{pairs:?}");
     let back = ViewState::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
     assert_eq!(back, state);
     assert!(ViewState::default().to_pairs().is_empty());
     // Garbage in a shared link falls back to defaults instead of failing.
-    let odd = ViewState::from_pairs([("kind", "film"), ("from", "x"), ("min_votes", "-3")]);
+    let odd = ViewState::from_pairs([
+        ("kind", "film"),
+        ("from", "x"),
+        ("min_votes", "-3"),
+        ("model", "svm"),
+        ("seed", "-1"),
+        ("horizon", "many"),
+    ]);
     assert_eq!(odd, ViewState::default());
+    // A horizon beyond the longest offered is clamped, not refused.
+    let far = ViewState::from_pairs([("horizon", "500")]);
+    assert_eq!(far.horizon, cinelake_dashboard::state::MAX_HORIZON);
     assert_eq!(state.filter().years, (1950, 1999));
 }
 

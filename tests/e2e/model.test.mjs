@@ -1,18 +1,30 @@
 // End-to-end tests of the model section (issue 8) on the built site (dist/, from `trunk build
-// --release`): the metric cards equal core's output for a fixed dataset and seed
+// --release`): the metric cards of both models equal core's output for a fixed dataset and seed
 // (testdata/model/expected/cards.json, written and checked by core's
-// `dashboard_cards_match_the_committed_expectations` test), switching the seed or the model
-// changes them, a filter that leaves too few titles shows a message instead of charts, the
-// scatter is drawn, and nothing logs a console error.
+// `dashboard_cards_match_the_committed_expectations` test, and `cinelake model --json` run here:
+// the forest is portable, so wasm and native agree), switching the seed or the model changes
+// them, both are kept in the URL so a shared link reopens the same model, a filter that leaves
+// too few titles shows a message instead of charts, the scatter is drawn, and nothing logs a
+// console error. Needs the cinelake binary (`cargo build -p cinelake`, or CINELAKE_BIN).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { distDir, repoRoot, serve, launch, openPage } from './support.mjs';
 
 const modelDir = path.join(repoRoot, 'testdata', 'model');
 const cards = JSON.parse(fs.readFileSync(path.join(modelDir, 'expected', 'cards.json'), 'utf8'));
 const expected = (model, seed) => cards.cases.find((c) => c.model === model && c.seed === seed);
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'cinelake', 'target');
+const cinelakeBin = process.env.CINELAKE_BIN || path.join(targetDir, 'debug', 'cinelake');
+
+/** `cinelake model input.csv --model M --seed S --json`: the native computation of the cards. */
+function native(model, seed) {
+  const out = execFileSync(cinelakeBin, ['model', path.join(modelDir, 'input.csv'), '--model', model, '--seed', String(seed), '--json'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
 
 let site;
 let browser;
@@ -69,6 +81,7 @@ async function readCards(page) {
 }
 
 function assertCards(got, want) {
+  assert.ok(want, 'an expectation exists for this model and seed');
   assert.equal(got.model, want.model);
   assert.equal(got.seed, want.seed);
   assert.equal(got.usable, want.usable);
@@ -99,6 +112,8 @@ test('cards equal core for the fixed dataset and seed; the seed and the model ch
   assert.equal(await rerun(page, () => page.fill('input[name=seed]', '7').then(() => page.locator('input[name=seed]').dispatchEvent('change'))), 'ready');
   const seven = await readCards(page);
   assertCards(seven, expected('linear', 7));
+  assertCards(seven, native('linear', 7));
+  assert.match(page.url(), /[?&]seed=7(&|$)/);
 
   // The forest on the same split: the same baseline, other metrics, and a progress bar on the way.
   const sawProgress = page.waitForSelector('.model-progress', { timeout: 30_000 });
@@ -106,6 +121,9 @@ test('cards equal core for the fixed dataset and seed; the seed and the model ch
   await sawProgress;
   const forest = await readCards(page);
   assert.equal(forest.model, 'forest');
+  assert.match(page.url(), /[?&]model=forest(&|$)/);
+  // The forest grown in wasm is the one `cinelake model --model forest` grows natively.
+  assertCards(forest, native('forest', 7));
   assert.deepEqual(forest.baseline, seven.baseline);
   assert.notEqual(forest.metrics.mse, seven.metrics.mse);
   assert.ok(forest.metrics.mse < forest.baseline.mse, 'the forest beats the training mean');
@@ -134,6 +152,29 @@ test('a filter that leaves too few titles shows a message, not a chart', async (
   const message = await page.locator('.model-message').textContent();
   assert.match(message, /Poucos títulos/);
   assert.ok(await page.locator('.model-body').evaluate((el) => el.classList.contains('hidden')));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the forest equals the native forest, and a shared link reopens the model and seed', async () => {
+  const { page, errors } = await openModel('&model=forest&seed=42&horizon=8&lang=en');
+  const got = await readCards(page);
+  assertCards(got, expected('forest', 42));
+  assertCards(got, native('forest', 42));
+  assert.equal(await page.locator('button[data-model=forest]').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('input[name=seed]').inputValue(), '42');
+  assert.equal(await page.locator('input[name=horizon]').inputValue(), '8');
+  // The default seed is left out of the URL; the model and horizon stay.
+  assert.match(page.url(), /[?&]model=forest(&|$)/);
+  assert.match(page.url(), /[?&]horizon=8(&|$)/);
+  assert.doesNotMatch(page.url(), /[?&]seed=/);
+  // Reset clears the filters, not the model.
+  assert.equal(await rerun(page, () => page.fill('input[name=min_votes]', '10').then(() => page.locator('input[name=min_votes]').dispatchEvent('change'))), 'ready');
+  assert.match(page.url(), /[?&]min_votes=10(&|$)/);
+  assert.equal(await rerun(page, () => page.getByRole('button', { name: 'Reset' }).click()), 'ready');
+  assertCards(await readCards(page), expected('forest', 42));
+  assert.doesNotMatch(page.url(), /min_votes/);
+  assert.match(page.url(), /[?&]model=forest(&|$)/);
   assert.deepEqual(errors, []);
   await page.close();
 });
