@@ -587,7 +587,7 @@ type TmdbFixture = (Vec<(String, String)>, BTreeMap<String, Tmdb>);
 
 /// TMDB files for some of `titles` (refined titles, sorted by kind and id), in two day folders,
 /// and the TMDB data each title must end up with. Covers: a plain match, an id fetched twice
-/// (the newer record wins), TMDB's zeros (unknown budget and revenue, an average with no votes)
+/// (the newer record wins; in the same second, the later file), TMDB's zeros (unknown budget and revenue, an average with no votes)
 /// becoming null, a TV record without budget or revenue, an id found then not found (the newer
 /// `not_found` wins), a `not_found` record, and a record for an id refine does not have.
 fn tmdb_lake_files(titles: &[Title]) -> Result<TmdbFixture> {
@@ -605,7 +605,14 @@ fn tmdb_lake_files(titles: &[Title]) -> Result<TmdbFixture> {
         &movies[4].id,
     );
     let tv = &series[0].id;
+    // Fetched twice in the same second: the later file (by key) wins.
+    let tie = &movies[5].id;
     let day1 = vec![
+        tmdb_record(
+            tie,
+            "2026-11-25T08:00:00Z",
+            Some(tmdb_details(111, 0, 1.0, 1.0, 1, &["IT"])),
+        ),
         tmdb_record(
             plain,
             "2026-11-24T10:00:00Z",
@@ -650,6 +657,11 @@ fn tmdb_lake_files(titles: &[Title]) -> Result<TmdbFixture> {
         tmdb_record(tv, "2026-11-25T09:00:01Z", Some(tv_details)),
         tmdb_record(flipped, "2026-11-25T09:00:02Z", None),
         tmdb_record(
+            tie,
+            "2026-11-25T08:00:00Z",
+            Some(tmdb_details(222, 0, 2.0, 2.0, 2, &["ES"])),
+        ),
+        tmdb_record(
             "tt9999999999",
             "2026-11-25T09:00:03Z",
             Some(tmdb_details(5, 5, 5.0, 5.0, 5, &[])),
@@ -693,6 +705,17 @@ fn tmdb_lake_files(titles: &[Title]) -> Result<TmdbFixture> {
             Tmdb {
                 popularity: Some(0.6),
                 vote_count: Some(0),
+                ..Tmdb::default()
+            },
+        ),
+        (
+            tie.clone(),
+            Tmdb {
+                budget: Some(222),
+                popularity: Some(2.0),
+                vote_average: Some(2.0),
+                vote_count: Some(2),
+                production_countries: vec!["ES".into()],
                 ..Tmdb::default()
             },
         ),
@@ -768,16 +791,16 @@ async fn tmdb_records_join_the_refined_titles_and_the_extract() -> Result<()> {
         );
     }
 
-    // Lineage: both files, 9 records of 7 ids, 4 refined titles matched (1 series).
+    // Lineage: both files, 11 records of 8 ids, 5 refined titles matched (1 series).
     let keys: Vec<&str> = after.tmdb_sources.iter().map(|f| f.key.as_str()).collect();
     assert_eq!(keys, [files[0].0.as_str(), files[1].0.as_str()]);
     assert_eq!(after.tmdb_sources[1].bytes, files[1].1.len() as u64);
-    assert_eq!(after.tmdb.records, 9);
-    assert_eq!(after.tmdb.ids, 7);
-    assert_eq!(after.tmdb.matched, 4);
+    assert_eq!(after.tmdb.records, 11);
+    assert_eq!(after.tmdb.ids, 8);
+    assert_eq!(after.tmdb.matched, 5);
     assert_eq!(
         after.tmdb.matched_by_kind,
-        BTreeMap::from([("movie".to_string(), 3), ("series".to_string(), 1)])
+        BTreeMap::from([("movie".to_string(), 4), ("series".to_string(), 1)])
     );
     assert_eq!(
         after.stages, before.stages,
