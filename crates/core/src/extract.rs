@@ -236,11 +236,16 @@ impl<R: Read> ExtractReader<R> {
         } else if is(Columns::WithTmdb) {
             Columns::WithTmdb
         } else {
-            let found = header
+            let mut found = header
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).into_owned())
                 .collect::<Vec<_>>()
                 .join(",");
+            // A file that is not CSV at all (an unclosed quote in binary data) can make its first
+            // record megabytes long: the message, shown whole by the dashboard, keeps 400 chars.
+            if let Some((at, _)) = found.char_indices().nth(400) {
+                found = format!("{}… ({} bytes)", &found[..at], found.len());
+            }
             return Err(ExtractError::Header {
                 expected: joined_header(),
                 found,

@@ -136,3 +136,30 @@ fn fifty_mib_of_random_bytes_fail_at_the_header() {
     assert!(got.ends_with(" (not valid UTF-8)\n"), "{got}");
     assert_eq!(got.lines().count(), 1, "{got}");
 }
+
+/// An extract whose first record never ends (an unclosed quote before 2 MiB of random bytes): the
+/// header error the dashboard shows keeps the first 400 characters, not megabytes.
+#[test]
+fn an_endless_first_extract_record_gives_a_short_header_error() {
+    let mut bytes = b"\"".to_vec();
+    bytes.extend(
+        generated::garbage()[..2 << 20]
+            .iter()
+            .filter(|&&b| b != b'"'),
+    );
+    let error = cinelake_core::extract::ExtractReader::new(&bytes[..])
+        .err()
+        .expect("a header error")
+        .to_string();
+    assert!(
+        error.starts_with("extract header: expected columns kind,id,title,"),
+        "{}",
+        error.chars().take(200).collect::<String>()
+    );
+    assert!(
+        error.chars().count() < 1000,
+        "{} chars",
+        error.chars().count()
+    );
+    assert!(error.ends_with(" bytes)"), "{error}");
+}
