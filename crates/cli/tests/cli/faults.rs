@@ -204,9 +204,21 @@ impl Tally {
     }
 
     fn finish(self) -> Result<()> {
-        eprintln!("{self}");
+        let mut report = format!("{self}\n");
         for message in &self.messages {
-            eprintln!("  failed run: {message}");
+            report.push_str(&format!("  failed run: {message}\n"));
+        }
+        eprint!("{report}");
+        // Parallel tests interleave their output with the harness's: scripts/reliability.sh
+        // reads the figures from this file instead.
+        if let Some(path) = std::env::var_os("CINELAKE_FAULT_FIGURES") {
+            use std::io::Write;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut file| file.write_all(report.as_bytes()))
+                .with_context(|| format!("append the figures to {}", path.to_string_lossy()))?;
         }
         ensure!(
             self.problems.is_empty(),
