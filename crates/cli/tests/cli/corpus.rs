@@ -162,8 +162,7 @@ fn cases() -> &'static [Case] {
                 ..Default::default()
             },
         )
-        .err()
-        .expect("random bytes fail at the header")
+        .expect_err("random bytes fail at the header")
         .to_string();
         assert!(stop.ends_with("(not valid UTF-8)"), "{stop}");
         cases.push(Case {
