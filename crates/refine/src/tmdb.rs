@@ -3,7 +3,7 @@
 //! the `tmdb_records` view that `sql/25_tmdb.sql` reads.
 //!
 //! The view is the drivers' half of the contract, like `raw_movies(line)`: DataFusion gets it from
-//! [`batch`] (built here with serde), Spark from `jobs/spark/refine.py` (Spark's JSON reader with
+//! `batch` (built here with serde), Spark from `jobs/spark/refine.py` (Spark's JSON reader with
 //! an explicit schema). Both take the same few fields of each record and ignore the rest:
 //!
 //! | column | from the record |
