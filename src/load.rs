@@ -286,7 +286,7 @@ impl Read for Counting {
     }
 }
 
-/// Parses an extract in slices of about [`SLICE_MS`], yielding between them.
+/// Parses an extract in slices of about `SLICE_MS` (40 ms), yielding between them.
 pub async fn parse(
     bytes: Vec<u8>,
     source: String,

@@ -61,7 +61,7 @@ impl ForestOptions {
         self.trees.div_ceil(self.trees_per_chunk.max(1))
     }
 
-    fn features_per_split(&self) -> usize {
+    fn tried_per_split(&self) -> usize {
         self.features_per_split
             .unwrap_or((FEATURES as f64).sqrt() as usize)
     }
@@ -201,7 +201,7 @@ fn grow_tree(data: &Binned, options: &ForestOptions, rng: &mut Rng) -> Tree {
     }
     let mut index: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0).collect();
     let min_leaf = options.min_samples_leaf as f64;
-    let tried = options.features_per_split();
+    let tried = options.tried_per_split();
     let mut nodes = vec![Node::Leaf(0.0)];
     // Per bin: (weight, weighted target sum).
     let mut histogram = [(0.0f64, 0.0f64); MAX_BINS];
@@ -549,7 +549,7 @@ mod tests {
             .with_n_trees(options.trees)
             .with_max_depth(options.max_depth)
             .with_min_samples_leaf(options.min_samples_leaf)
-            .with_m(options.features_per_split())
+            .with_m(options.tried_per_split())
             .with_seed(21);
         let reference = RandomForestRegressor::<f64, f64, DenseMatrix<f64>, Vec<f64>>::fit(
             &matrix(&split.train),
