@@ -29,8 +29,10 @@ use crate::generate::Rng;
 /// The most bins a feature is cut into (a bin index fits in a `u8`).
 const MAX_BINS: usize = 256;
 
-/// The forest's size and shape. The defaults keep 100k titles well under the browser budget
-/// (two seconds; see BENCHMARKS.md) while the test error has stopped improving.
+/// The forest's size and shape. The defaults grow 100k titles in about a third of a second in
+/// Chromium (the budget is two seconds; BENCHMARKS.md). Bigger forests barely help on this data:
+/// 100 trees of depth 12 lowered the test MSE on 100k generated titles by 1.4 % (0.786 → 0.775)
+/// for several times the time, and the linear model still does better (0.761).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ForestOptions {
     pub trees: usize,
