@@ -116,9 +116,18 @@ test('cards equal core for the fixed dataset and seed; the seed and the model ch
   assert.match(page.url(), /[?&]seed=7(&|$)/);
 
   // The forest on the same split: the same baseline, other metrics, and a progress bar on the way.
-  const sawProgress = page.waitForSelector('.model-progress', { timeout: 30_000 });
+  // The forest takes milliseconds here, so the progress bar may come and go between two polls:
+  // a MutationObserver records every state it had instead.
+  await page.evaluate(() => {
+    window.progressTexts = [];
+    new MutationObserver(() => {
+      const bar = document.querySelector('.model-progress');
+      if (bar) window.progressTexts.push(bar.textContent);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
   assert.equal(await rerun(page, () => page.click('button[data-model=forest]')), 'ready');
-  await sawProgress;
+  const progressTexts = await page.evaluate(() => window.progressTexts);
+  assert.ok(progressTexts.some((t) => /trees \d+\/20/.test(t)), `progress shown per chunk: ${JSON.stringify(progressTexts)}`);
   const forest = await readCards(page);
   assert.equal(forest.model, 'forest');
   assert.match(page.url(), /[?&]model=forest(&|$)/);
