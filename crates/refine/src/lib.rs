@@ -107,6 +107,15 @@ pub enum RefineError {
     },
     #[error("reading {key}: {message}")]
     Source { key: String, message: String },
+    /// A raw object whose header is not its kind's (ingest refuses such files; this one was put
+    /// in the Raw zone some other way). Nothing is refined: typing rows by position under a
+    /// wrong header would turn columns into one another.
+    /// (The reader's message names the key and line; it is the whole message, not a cause.)
+    #[error("refusing to refine {error}")]
+    RawHeader {
+        key: String,
+        error: cinelake_core::raw::RawError,
+    },
     #[error("sql/{file}: {message}")]
     Directive { file: String, message: String },
     #[error("sql/{file}: {source}")]
@@ -535,16 +544,28 @@ async fn read_source(
     };
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
+    // The first line, gathered across chunks until it ends, for the header check.
+    let mut head: Option<Vec<u8>> = Some(Vec::new());
     let mut stream = result.into_stream();
     while let Some(chunk) = stream.try_next().await.map_err(store_error(&key))? {
         hasher.update(&chunk);
         bytes += chunk.len() as u64;
+        if let Some(first) = head.as_mut() {
+            first.extend_from_slice(&chunk);
+            if first.contains(&b'\n') || first.len() > HEADER_LOOKAHEAD {
+                check_header(&key, kind, first)?;
+                head = None;
+            }
+        }
         if let Some((path, file)) = local.as_mut() {
             file.write_all(&chunk).map_err(|source| RefineError::Io {
                 path: path.clone(),
                 source,
             })?;
         }
+    }
+    if let Some(first) = head {
+        check_header(&key, kind, &first)?;
     }
     let local = match local {
         Some((path, mut file)) => {
@@ -563,6 +584,29 @@ async fn read_source(
         sha256: stages::hex(&hasher.finalize()),
         local,
     })
+}
+
+/// How much of a raw object is read, at most, looking for the end of its header line: more than
+/// the core reader's longest line, so an overlong first line is reported as such.
+const HEADER_LOOKAHEAD: usize = 2 << 20;
+
+/// Checks a raw object's header with the core reader (the check ingest makes), so a file with a
+/// wrong header fails the run with the reader's message instead of being typed by position.
+fn check_header(key: &str, kind: Kind, first_bytes: &[u8]) -> Result<(), RefineError> {
+    use cinelake_core::raw::{RawKind, RawReader, ReaderOptions};
+    let expect = match kind {
+        Kind::Movie => RawKind::Movies,
+        Kind::Series => RawKind::Series,
+    };
+    let options = ReaderOptions {
+        expect: Some(expect),
+    };
+    RawReader::new(first_bytes, key, &options)
+        .map(|_| ())
+        .map_err(|error| RefineError::RawHeader {
+            key: key.to_owned(),
+            error,
+        })
 }
 
 /// The committed manifest, if any.
