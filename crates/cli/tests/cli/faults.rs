@@ -137,8 +137,6 @@ impl Server {
 #[derive(Debug)]
 struct Run {
     code: Option<i32>,
-    /// Read only through `Debug`, in problem reports.
-    #[allow(dead_code)]
     stdout: String,
     stderr: String,
     elapsed: Duration,
@@ -146,14 +144,17 @@ struct Run {
 
 impl Run {
     /// A failure is clear when the process exited 1 (no signal, no panic) with a
-    /// `cinelake: ...` line naming a key, bucket or lake. A completed run is never unclear.
+    /// `cinelake: ...` line naming a key, bucket or lake; a completed run is clear when it
+    /// printed its report.
     fn unclear_failure(&self, names: &[&str]) -> Option<String> {
         let named = self
             .stderr
             .lines()
             .any(|l| l.starts_with("cinelake: ") && names.iter().any(|name| l.contains(name)));
+        // A completed run reports what it did (keys written, rows refined, links published).
+        let reported = !self.stdout.trim().is_empty();
         let clear = !self.stderr.contains("panicked")
-            && (self.code == Some(0) || self.code == Some(1) && named);
+            && (self.code == Some(0) && reported || self.code == Some(1) && named);
         (!clear).then(|| format!("unclear failure: {self:?}"))
     }
 }
