@@ -61,11 +61,29 @@ fn main() -> ExitCode {
             if cli.verbose {
                 eprintln!("cinelake: {error:?}");
             } else {
-                eprintln!("cinelake: {error:#}");
+                eprintln!("cinelake: {}", one_line(&error));
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, `: `-joined like anyhow's `{:#}`, without the causes
+/// whose text the message already holds: several libraries (object_store, reqwest) repeat their
+/// source in their own message, which would print the same words two or three times.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -90,4 +108,48 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    use std::fmt;
+
+    #[derive(Debug)]
+    struct Transport;
+    impl fmt::Display for Transport {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("connection closed before message completed")
+        }
+    }
+    impl std::error::Error for Transport {}
+
+    /// Like object_store's errors: its message repeats its source's.
+    #[derive(Debug)]
+    struct Repeats(Transport);
+    impl fmt::Display for Repeats {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Generic S3 error: error sending request: {}", self.0)
+        }
+    }
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn causes_already_in_the_message_are_printed_once() {
+        let error = anyhow::Error::new(Repeats(Transport)).context("upload movies.csv");
+        assert_eq!(
+            one_line(&error),
+            "upload movies.csv: Generic S3 error: error sending request: connection closed before message completed"
+        );
+        let plain = anyhow::Error::new(Transport).context("upload movies.csv");
+        assert_eq!(
+            one_line(&plain),
+            "upload movies.csv: connection closed before message completed"
+        );
+    }
 }
