@@ -29,8 +29,8 @@ use crate::chart::{Axes, Layout, Palette, Style};
 use crate::i18n::{Lang, Text};
 use crate::load::{Dataset, LoadError, Origin, Progress};
 use crate::model_view::ModelSection;
-use crate::tmdb_view::TmdbSection;
 use crate::state::{Theme, ViewState};
+use crate::tmdb_view::TmdbSection;
 use crate::views::{
     BadRows, ChartPanel, DropZone, ErrorView, Filters, Hover, KpiCards, ProgressView,
 };

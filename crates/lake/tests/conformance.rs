@@ -438,7 +438,11 @@ async fn open_upload_is_listed_and_removed_by_the_next_upload(t: Target) -> Resu
         open.len() == 1 && open[0].key == req.key.as_ref(),
         "the crashed upload should be listed: {open:?}"
     );
-    ensure!(keys(&t.lake).await?.is_empty(), "{:?}", keys(&t.lake).await?);
+    ensure!(
+        keys(&t.lake).await?.is_empty(),
+        "{:?}",
+        keys(&t.lake).await?
+    );
 
     let report = upload_file(&t.lake, &req, &UploadOptions::default(), &NoProgress).await?;
     ensure!(
