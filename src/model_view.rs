@@ -74,14 +74,15 @@ async fn train(
     let result = async {
         let prepared = perf::timed("model:prepare", || model::prepare(&data.titles, &options))?;
         let (x, y, rows) = (&prepared.data.x, &prepared.data.y, &prepared.split.train);
+        let width = prepared.data.width();
         let fitted = match options.kind {
             ModelKind::Linear => {
-                Fitted::Linear(perf::timed("model:fit", || linear::fit_linear(x, y, rows))?)
+                Fitted::Linear(perf::timed("model:fit", || linear::fit_linear(x, y, rows, width))?)
             }
             ModelKind::Forest => {
                 let mut forest = ForestModel::new();
                 while !forest.is_complete(&options.forest) {
-                    forest.grow(x, y, rows, &options.forest, options.seed)?;
+                    forest.grow(x, y, rows, width, &options.forest, options.seed)?;
                     status.set(Status::Training {
                         trees: forest.trees(),
                         total: options.forest.trees,

@@ -13,7 +13,7 @@
 use std::hint::black_box;
 
 use cinelake_core::generate::extract_titles;
-use cinelake_core::model::{self, FEATURES, ForestOptions, ModelKind, ModelOptions, linear};
+use cinelake_core::model::{self, FEATURES, ForestOptions, ModelKind, ModelOptions, Row, linear};
 use criterion::{Criterion, criterion_group, criterion_main};
 use smartcore::ensemble::random_forest_regressor::{
     RandomForestRegressor, RandomForestRegressorParameters,
@@ -23,8 +23,11 @@ use smartcore::linear::linear_regression::{
     LinearRegression, LinearRegressionParameters, LinearRegressionSolverName,
 };
 
-fn matrix(x: &[[f64; FEATURES]], rows: &[usize]) -> DenseMatrix<f64> {
-    let values: Vec<f64> = rows.iter().flat_map(|&r| x[r]).collect();
+fn matrix(x: &[Row], rows: &[usize]) -> DenseMatrix<f64> {
+    let values: Vec<f64> = rows
+        .iter()
+        .flat_map(|&r| x[r][..FEATURES].to_vec())
+        .collect();
     DenseMatrix::new(rows.len(), FEATURES, values, false).unwrap()
 }
 
@@ -46,7 +49,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(model::evaluate(&titles, &linear_options).unwrap().metrics))
     });
     group.bench_function("fit_only", |b| {
-        b.iter(|| black_box(linear::fit_linear(x, y, train).unwrap()))
+        b.iter(|| black_box(linear::fit_linear(x, y, train, FEATURES).unwrap()))
     });
     group.bench_function("smartcore_qr", |b| {
         b.iter(|| {

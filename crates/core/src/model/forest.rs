@@ -23,7 +23,7 @@
 use serde::Serialize;
 
 use super::ModelError;
-use super::features::FEATURES;
+use super::features::{MAX_FEATURES, Row};
 use crate::generate::Rng;
 
 /// The most bins a feature is cut into (a bin index fits in a `u8`).
@@ -40,7 +40,8 @@ pub struct ForestOptions {
     /// The fewest training samples (bootstrap draws, so a row drawn twice counts twice) a leaf
     /// may hold.
     pub min_samples_leaf: usize,
-    /// Features tried at each split; `None` is ⌊√6⌋ = 2.
+    /// Features tried at each split; `None` is ⌊√width⌋ (2 for the six default features, 3
+    /// with the TMDB features).
     pub features_per_split: Option<usize>,
     pub trees_per_chunk: usize,
 }
@@ -63,12 +64,12 @@ impl ForestOptions {
         self.trees.div_ceil(self.trees_per_chunk.max(1))
     }
 
-    fn tried_per_split(&self) -> usize {
+    fn tried_per_split(&self, width: usize) -> usize {
         self.features_per_split
-            .unwrap_or((FEATURES as f64).sqrt() as usize)
+            .unwrap_or((width as f64).sqrt() as usize)
     }
 
-    fn validate(&self) -> Result<(), ModelError> {
+    fn validate(&self, width: usize) -> Result<(), ModelError> {
         let bad = |what: &str| Err(ModelError::ForestOptions(what.to_string()));
         if self.trees == 0 {
             return bad("trees must be at least 1");
@@ -82,10 +83,15 @@ impl ForestOptions {
         if self.min_samples_leaf == 0 {
             return bad("min samples per leaf must be at least 1");
         }
+        if !(1..=MAX_FEATURES).contains(&width) {
+            return Err(ModelError::Forest(format!(
+                "{width} features, the model has 1 to {MAX_FEATURES}"
+            )));
+        }
         if let Some(m) = self.features_per_split
-            && !(1..=FEATURES).contains(&m)
+            && !(1..=width).contains(&m)
         {
-            return bad("features per split must be 1 to 6");
+            return bad(&format!("features per split must be 1 to {width}"));
         }
         Ok(())
     }
@@ -94,11 +100,14 @@ impl ForestOptions {
 /// The training rows, binned once for every tree of a forest.
 #[derive(Debug)]
 struct Binned {
+    /// How many features (the first `width` columns of a row) the forest uses.
+    width: usize,
     /// Per feature, ascending cut values: a value `v` is in bin "number of cuts below `v`", so
-    /// bins `0..=b` hold exactly the values `v <= cuts[b]`.
-    cuts: [Vec<f64>; FEATURES],
+    /// bins `0..=b` hold exactly the values `v <= cuts[b]`. Empty from `width` on.
+    cuts: [Vec<f64>; MAX_FEATURES],
     /// Per feature, the bin of each training row (in the order of the `rows` given to grow).
-    bins: [Vec<u8>; FEATURES],
+    /// Empty from `width` on.
+    bins: [Vec<u8>; MAX_FEATURES],
     /// The target of each training row.
     y: Vec<f64>,
 }
@@ -123,8 +132,11 @@ fn cuts(sorted: &[f64]) -> Vec<f64> {
     cuts
 }
 
-fn bin(x: &[[f64; FEATURES]], y: &[f64], rows: &[usize]) -> Binned {
+fn bin(x: &[Row], y: &[f64], rows: &[usize], width: usize) -> Binned {
     let column = |j: usize| -> (Vec<f64>, Vec<u8>) {
+        if j >= width {
+            return (Vec::new(), Vec::new());
+        }
         let values: Vec<f64> = rows.iter().map(|&r| x[r][j]).collect();
         let mut sorted = values.clone();
         sorted.sort_unstable_by(f64::total_cmp);
@@ -136,11 +148,15 @@ fn bin(x: &[[f64; FEATURES]], y: &[f64], rows: &[usize]) -> Binned {
             .collect();
         (cuts, bins)
     };
-    let columns: [(Vec<f64>, Vec<u8>); FEATURES] = std::array::from_fn(column);
-    let [c0, c1, c2, c3, c4, c5] = columns;
+    let mut cuts: [Vec<f64>; MAX_FEATURES] = Default::default();
+    let mut bins: [Vec<u8>; MAX_FEATURES] = Default::default();
+    for j in 0..width {
+        (cuts[j], bins[j]) = column(j);
+    }
     Binned {
-        cuts: [c0.0, c1.0, c2.0, c3.0, c4.0, c5.0],
-        bins: [c0.1, c1.1, c2.1, c3.1, c4.1, c5.1],
+        width,
+        cuts,
+        bins,
         y: rows.iter().map(|&r| y[r]).collect(),
     }
 }
@@ -165,7 +181,7 @@ struct Tree {
 }
 
 impl Tree {
-    fn predict(&self, x: &[f64; FEATURES]) -> f64 {
+    fn predict(&self, x: &Row) -> f64 {
         let mut at = 0;
         loop {
             match self.nodes[at] {
@@ -203,7 +219,8 @@ fn grow_tree(data: &Binned, options: &ForestOptions, rng: &mut Rng) -> Tree {
     }
     let mut index: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0).collect();
     let min_leaf = options.min_samples_leaf as f64;
-    let tried = options.tried_per_split();
+    let width = data.width;
+    let tried = options.tried_per_split(width);
     let mut nodes = vec![Node::Leaf(0.0)];
     // Per bin: (weight, weighted target sum).
     let mut histogram = [(0.0f64, 0.0f64); MAX_BINS];
@@ -221,10 +238,12 @@ fn grow_tree(data: &Binned, options: &ForestOptions, rng: &mut Rng) -> Tree {
         if depth >= options.max_depth || total < 2.0 * min_leaf {
             continue;
         }
-        // A partial Fisher–Yates shuffle picks the features to try.
-        let mut features: [usize; FEATURES] = std::array::from_fn(|j| j);
+        // A partial Fisher–Yates shuffle picks the features to try among the first `width`:
+        // with the default six it draws exactly the numbers it drew before rows had nine
+        // columns, so default forests are unchanged.
+        let mut features: [usize; MAX_FEATURES] = std::array::from_fn(|j| j);
         for k in 0..tried {
-            let j = k + rng.below((FEATURES - k) as u64) as usize;
+            let j = k + rng.below((width - k) as u64) as usize;
             features.swap(k, j);
         }
         // Maximising sum_l²/w_l + sum_r²/w_r minimises the children's squared error; a split
@@ -280,7 +299,7 @@ fn grow_tree(data: &Binned, options: &ForestOptions, rng: &mut Rng) -> Tree {
         nodes.push(Node::Leaf(0.0));
         nodes.push(Node::Leaf(0.0));
         nodes[node] = Node::Split {
-            // FEATURES is 6, so the index fits in a u8; trees hold far fewer than 2^32 nodes.
+            // MAX_FEATURES is 9, so the index fits in a u8; trees hold far fewer than 2^32 nodes.
             feature: feature as u8,
             threshold: data.cuts[feature][b],
             left: left as u32,
@@ -315,17 +334,18 @@ impl ForestModel {
         self.trees.len() >= options.trees
     }
 
-    /// Grows the next chunk of trees on the rows `rows` of `x`/`y` (the same rows every call).
-    /// Does nothing once complete.
+    /// Grows the next chunk of trees on the rows `rows` of `x`/`y`, using the first `width`
+    /// features (the same rows and width every call). Does nothing once complete.
     pub fn grow(
         &mut self,
-        x: &[[f64; FEATURES]],
+        x: &[Row],
         y: &[f64],
         rows: &[usize],
+        width: usize,
         options: &ForestOptions,
         seed: u64,
     ) -> Result<(), ModelError> {
-        options.validate()?;
+        options.validate(width)?;
         if self.is_complete(options) {
             return Ok(());
         }
@@ -335,11 +355,14 @@ impl ForestModel {
                 required: 1,
             });
         }
-        let data = self.binned.get_or_insert_with(|| Box::new(bin(x, y, rows)));
-        if data.y.len() != rows.len() {
+        let data = self
+            .binned
+            .get_or_insert_with(|| Box::new(bin(x, y, rows, width)));
+        if data.y.len() != rows.len() || data.width != width {
             return Err(ModelError::Forest(format!(
-                "the forest was started on {} rows and is now given {}",
+                "the forest was started on {} rows of {} features and is now given {} of {width}",
                 data.y.len(),
+                data.width,
                 rows.len()
             )));
         }
@@ -353,7 +376,7 @@ impl ForestModel {
     }
 
     /// The mean prediction of every tree for the rows `rows` of `x`.
-    pub fn predict(&self, x: &[[f64; FEATURES]], rows: &[usize]) -> Result<Vec<f64>, ModelError> {
+    pub fn predict(&self, x: &[Row], rows: &[usize]) -> Result<Vec<f64>, ModelError> {
         if self.trees.is_empty() {
             return Err(ModelError::Forest("the forest has no trees yet".into()));
         }
@@ -367,16 +390,17 @@ impl ForestModel {
 
 /// Grows a whole forest at once.
 pub fn fit_forest(
-    x: &[[f64; FEATURES]],
+    x: &[Row],
     y: &[f64],
     rows: &[usize],
+    width: usize,
     options: &ForestOptions,
     seed: u64,
 ) -> Result<ForestModel, ModelError> {
-    options.validate()?;
+    options.validate(width)?;
     let mut model = ForestModel::new();
     while !model.is_complete(options) {
-        model.grow(x, y, rows, options, seed)?;
+        model.grow(x, y, rows, width, options, seed)?;
     }
     Ok(model)
 }
@@ -384,9 +408,10 @@ pub fn fit_forest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::features::FEATURES;
 
-    fn data() -> (Vec<[f64; FEATURES]>, Vec<f64>) {
-        let x: Vec<[f64; FEATURES]> = (0..300)
+    fn data() -> (Vec<Row>, Vec<f64>) {
+        let x: Vec<Row> = (0..300)
             .map(|i| {
                 let i = f64::from(i);
                 [
@@ -395,6 +420,9 @@ mod tests {
                     i % 9.0,
                     i % 2.0,
                     i % 3.0,
+                    0.0,
+                    0.0,
+                    0.0,
                     0.0,
                 ]
             })
@@ -425,22 +453,26 @@ mod tests {
             trees_per_chunk: 4,
             ..ForestOptions::default()
         };
-        let model = fit_forest(&x, &y, &rows, &options, 1).unwrap();
+        let model = fit_forest(&x, &y, &rows, FEATURES, &options, 1).unwrap();
         assert_eq!(model.trees(), 7);
         let predicted = model.predict(&x, &rows).unwrap();
         // The target's variance is 2.25; a forest should explain nearly all of it.
         let error = mse(&predicted, &y);
         assert!(error < 0.1, "mse {error}");
-        let again = fit_forest(&x, &y, &rows, &options, 1).unwrap();
+        let again = fit_forest(&x, &y, &rows, FEATURES, &options, 1).unwrap();
         assert_eq!(again.trees, model.trees);
-        let other = fit_forest(&x, &y, &rows, &options, 2).unwrap();
+        let other = fit_forest(&x, &y, &rows, FEATURES, &options, 2).unwrap();
         assert_ne!(other.trees, model.trees);
     }
 
     #[test]
     fn chunking_does_not_change_the_forest() {
         let titles = crate::generate::extract_titles(3000, 11);
-        let data = crate::model::features::dataset(&titles, &crate::yearly::Filter::default());
+        let data = crate::model::features::dataset(
+            &titles,
+            &crate::yearly::Filter::default(),
+            crate::model::FeatureSet::Base,
+        );
         let rows: Vec<usize> = (0..data.len()).collect();
         let grown = |trees_per_chunk| {
             let options = ForestOptions {
@@ -451,7 +483,9 @@ mod tests {
             let mut model = ForestModel::new();
             let mut calls = 0;
             while !model.is_complete(&options) {
-                model.grow(&data.x, &data.y, &rows, &options, 5).unwrap();
+                model
+                    .grow(&data.x, &data.y, &rows, FEATURES, &options, 5)
+                    .unwrap();
                 calls += 1;
             }
             assert_eq!(calls, options.chunks());
@@ -490,7 +524,7 @@ mod tests {
             min_samples_leaf: 40,
             ..ForestOptions::default()
         };
-        let model = fit_forest(&x, &y, &rows, &options, 3).unwrap();
+        let model = fit_forest(&x, &y, &rows, FEATURES, &options, 3).unwrap();
         for (t, tree) in model.trees.iter().enumerate() {
             // Replay the bootstrap draw of tree t and count the samples reaching each leaf.
             let mut rng = Rng::new(tree_seed(3, t));
@@ -535,15 +569,22 @@ mod tests {
         use smartcore::linalg::basic::matrix::DenseMatrix;
 
         let titles = crate::generate::extract_titles(8000, 21);
-        let data = crate::model::features::dataset(&titles, &crate::yearly::Filter::default());
+        let data = crate::model::features::dataset(
+            &titles,
+            &crate::yearly::Filter::default(),
+            crate::model::FeatureSet::Base,
+        );
         let split = crate::model::split::split(data.len(), 0.2, 21).unwrap();
         let options = ForestOptions::default();
-        let ours = fit_forest(&data.x, &data.y, &split.train, &options, 21).unwrap();
+        let ours = fit_forest(&data.x, &data.y, &split.train, FEATURES, &options, 21).unwrap();
         let actual: Vec<f64> = split.test.iter().map(|&r| data.y[r]).collect();
         let ours = mse(&ours.predict(&data.x, &split.test).unwrap(), &actual);
 
         let matrix = |rows: &[usize]| {
-            let values: Vec<f64> = rows.iter().flat_map(|&r| data.x[r]).collect();
+            let values: Vec<f64> = rows
+                .iter()
+                .flat_map(|&r| data.x[r][..FEATURES].to_vec())
+                .collect();
             DenseMatrix::new(rows.len(), FEATURES, values, false).unwrap()
         };
         let train_y: Vec<f64> = split.train.iter().map(|&r| data.y[r]).collect();
@@ -551,7 +592,7 @@ mod tests {
             .with_n_trees(options.trees)
             .with_max_depth(options.max_depth)
             .with_min_samples_leaf(options.min_samples_leaf)
-            .with_m(options.tried_per_split())
+            .with_m(options.tried_per_split(FEATURES))
             .with_seed(21);
         let reference = RandomForestRegressor::<f64, f64, DenseMatrix<f64>, Vec<f64>>::fit(
             &matrix(&split.train),
@@ -586,7 +627,7 @@ mod tests {
             },
         ] {
             assert!(matches!(
-                fit_forest(&x, &y, &rows, &options, 0),
+                fit_forest(&x, &y, &rows, FEATURES, &options, 0),
                 Err(ModelError::ForestOptions(_))
             ));
         }
@@ -598,9 +639,9 @@ mod tests {
             ..ForestOptions::default()
         };
         let mut model = ForestModel::new();
-        model.grow(&x, &y, &rows, &options, 0).unwrap();
+        model.grow(&x, &y, &rows, FEATURES, &options, 0).unwrap();
         assert!(matches!(
-            model.grow(&x, &y, &rows[..100], &options, 0),
+            model.grow(&x, &y, &rows[..100], FEATURES, &options, 0),
             Err(ModelError::Forest(_))
         ));
     }

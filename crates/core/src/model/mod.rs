@@ -4,7 +4,9 @@
 //! The pipeline, each step its own module so the dashboard can run them one frame at a time:
 //!
 //! 1. [`features::dataset`]: six features per title (year, runtime, ln(1 + votes), is_comedy,
-//!    is_animation, is_series) and the rating; titles missing any are counted, not fitted.
+//!    is_animation, is_series), or nine with the opt-in TMDB features ([`FeatureSet::Tmdb`]:
+//!    ln(1 + budget), ln(1 + popularity), TMDB vote average), and the rating; titles missing any
+//!    are counted, not fitted.
 //! 2. [`split::split`]: a seeded 80/20 train/test split.
 //! 3. [`linear::fit_linear`] (closed-form OLS) or [`forest::ForestModel`] (bagged regression
 //!    trees, grown in chunks of trees).
@@ -26,7 +28,9 @@ pub mod trend;
 
 use serde::Serialize;
 
-pub use features::{Dataset, Excluded, FEATURE_NAMES, FEATURES};
+pub use features::{
+    Dataset, Excluded, FEATURE_NAMES, FEATURES, FeatureSet, MAX_FEATURES, Row, TMDB_FEATURES,
+};
 pub use forest::{ForestModel, ForestOptions};
 pub use linear::LinearModel;
 pub use metrics::{Improvement, Metrics};
@@ -62,6 +66,10 @@ pub enum ModelError {
     Forest(String),
     #[error("model: the linear fit is not finite (the features are degenerate)")]
     NotFinite,
+    #[error(
+        "model: no title has TMDB data, so the TMDB features (budget, popularity, TMDB vote average) cannot be used"
+    )]
+    NoTmdbData,
 }
 
 /// Which model to fit.
@@ -96,6 +104,8 @@ pub struct ModelOptions {
     pub kind: ModelKind,
     pub seed: u64,
     pub filter: Filter,
+    /// The default six features, or those and the three TMDB features.
+    pub features: FeatureSet,
     /// Share of the usable rows held out for testing.
     pub test_fraction: f64,
     pub forest: ForestOptions,
@@ -111,6 +121,7 @@ impl Default for ModelOptions {
             kind: ModelKind::Linear,
             seed: 42,
             filter: Filter::default(),
+            features: FeatureSet::Base,
             test_fraction: 0.2,
             forest: ForestOptions::default(),
             bins: 30,
@@ -126,9 +137,13 @@ pub struct Prepared {
     pub split: Split,
 }
 
-/// Builds the dataset and splits it; fewer than [`MIN_ROWS`] usable rows is an error.
+/// Builds the dataset and splits it; fewer than [`MIN_ROWS`] usable rows is an error, and so
+/// is asking for the TMDB features of titles none of which has TMDB data.
 pub fn prepare(titles: &[Title], options: &ModelOptions) -> Result<Prepared, ModelError> {
-    let data = features::dataset(titles, &options.filter);
+    if options.features == FeatureSet::Tmdb && !titles.iter().any(|t| t.tmdb.is_some()) {
+        return Err(ModelError::NoTmdbData);
+    }
+    let data = features::dataset(titles, &options.filter, options.features);
     if data.len() < MIN_ROWS {
         return Err(ModelError::TooFewRows {
             usable: data.len(),
@@ -165,12 +180,14 @@ impl Fitted {
 /// Fits the chosen model on the training rows, all at once.
 pub fn fit(prepared: &Prepared, options: &ModelOptions) -> Result<Fitted, ModelError> {
     let (x, y, train) = (&prepared.data.x, &prepared.data.y, &prepared.split.train);
+    let width = prepared.data.width();
     Ok(match options.kind {
-        ModelKind::Linear => Fitted::Linear(linear::fit_linear(x, y, train)?),
+        ModelKind::Linear => Fitted::Linear(linear::fit_linear(x, y, train, width)?),
         ModelKind::Forest => Fitted::Forest(forest::fit_forest(
             x,
             y,
             train,
+            width,
             &options.forest,
             options.seed,
         )?),
@@ -208,6 +225,9 @@ pub struct LargeError {
 pub struct Evaluation {
     pub model: ModelKind,
     pub seed: u64,
+    /// Left out of the report for the default set, so the default report keeps its shape.
+    #[serde(skip_serializing_if = "FeatureSet::is_base")]
+    pub features: FeatureSet,
     pub usable: usize,
     pub excluded: Excluded,
     pub train: usize,
@@ -273,6 +293,7 @@ pub fn assess(
     Evaluation {
         model: options.kind,
         seed: options.seed,
+        features: data.features,
         usable: data.len(),
         excluded: data.excluded,
         train: split.train.len(),
@@ -383,6 +404,193 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a.metrics, b.metrics);
+    }
+
+    /// Titles whose only varying feature is the budget: ln(1 + budget) in 1000..=500_000
+    /// dollars, rating `rating(ln_budget, i)` rounded to tenths; every fifth title lacks a TMDB
+    /// field (budget, popularity or vote average in turn) or all TMDB data.
+    fn budget_titles(n: usize, rating: impl Fn(f64, usize) -> f64) -> Vec<Title> {
+        let mut titles = extract_titles(n, 9);
+        for (i, title) in titles.iter_mut().enumerate() {
+            title.kind = Kind::Movie;
+            title.year = crate::title::Year::new(2000);
+            title.runtime_minutes = Some(100);
+            title.votes = Some(1000);
+            title.genres = vec!["Drama".into()];
+            let budget = 1000 * (1 + (i as u64 * 37) % 500);
+            let tenths = (rating((budget as f64).ln_1p(), i) * 10.0)
+                .round()
+                .clamp(10.0, 100.0);
+            title.rating = crate::title::Rating::from_tenths(tenths as u8);
+            let mut tmdb = crate::title::Tmdb {
+                budget: Some(budget),
+                popularity: Some(5.0),
+                vote_average: Some(6.5),
+                ..crate::title::Tmdb::default()
+            };
+            match i % 20 {
+                4 => tmdb.budget = None,
+                9 => tmdb.popularity = None,
+                14 => tmdb.vote_average = None,
+                _ => {}
+            }
+            title.tmdb = (i % 20 != 19).then_some(tmdb);
+        }
+        titles
+    }
+
+    fn tmdb_options(kind: ModelKind) -> ModelOptions {
+        ModelOptions {
+            kind,
+            features: FeatureSet::Tmdb,
+            ..ModelOptions::default()
+        }
+    }
+
+    /// With only the budget varying, OLS is the simple regression slope Sxy / Sxx over the
+    /// training rows, computed here from the titles themselves.
+    #[test]
+    fn linear_recovers_the_budget_coefficient_in_closed_form() {
+        let titles = budget_titles(600, |ln_budget, _| 2.0 + 0.35 * ln_budget);
+        let options = tmdb_options(ModelKind::Linear);
+        let prepared = prepare(&titles, &options).unwrap();
+        let e = evaluate(&titles, &options).unwrap();
+        // 3 of every 20 titles miss one TMDB field, 1 has none.
+        assert_eq!(e.excluded.total, 600 / 20 * 4);
+        assert_eq!(e.excluded.no_tmdb, Some(600 / 20 * 4));
+        assert_eq!(e.usable, 600 - 120);
+        let train = &prepared.split.train;
+        let x: Vec<f64> = train
+            .iter()
+            .map(|&r| {
+                (titles[prepared.data.source[r]]
+                    .tmdb
+                    .as_ref()
+                    .unwrap()
+                    .budget
+                    .unwrap() as f64)
+                    .ln_1p()
+            })
+            .collect();
+        let y: Vec<f64> = train
+            .iter()
+            .map(|&r| titles[prepared.data.source[r]].rating.unwrap().value())
+            .collect();
+        let n = x.len() as f64;
+        let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+        let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+        let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+        let linear = e.linear.unwrap();
+        let slope = sxy / sxx;
+        assert!(
+            (linear.coefficients[6] - slope).abs() < 1e-9,
+            "{} vs {slope}",
+            linear.coefficients[6]
+        );
+        assert!((linear.intercept - (my - slope * mx)).abs() < 1e-9);
+        assert!((slope - 0.35).abs() < 0.01, "{slope}");
+        let used = [false, false, false, false, false, false, true, false, false];
+        assert_eq!(linear.used, used);
+        assert!(e.metrics.r2 > 0.95, "{:?}", e.metrics);
+        // The report says which features it used and lists all nine.
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["features"], "tmdb");
+        assert_eq!(
+            json["linear"]["coefficients"].as_array().unwrap().len(),
+            MAX_FEATURES
+        );
+        assert_eq!(json["excluded"]["no_tmdb"], 120);
+    }
+
+    #[test]
+    fn forest_with_tmdb_features_beats_the_one_without() {
+        // A step in the budget plus noise the base features cannot see.
+        let titles = budget_titles(3000, |ln_budget, i| {
+            let noise = ((i * 7919) % 11) as f64 / 10.0 - 0.5;
+            if ln_budget < 11.5 {
+                4.0 + noise
+            } else {
+                7.5 + noise
+            }
+        });
+        let with = evaluate(&titles, &tmdb_options(ModelKind::Forest)).unwrap();
+        let without = evaluate(
+            &titles,
+            &ModelOptions {
+                kind: ModelKind::Forest,
+                ..ModelOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(without.excluded.no_tmdb, None);
+        // Only two of the nine features are tried per split and seven are constant here, so
+        // many nodes find no split: the gain is large but far from a perfect fit.
+        assert!(
+            with.metrics.mse < 0.6 * without.metrics.mse,
+            "with {:?} without {:?}",
+            with.metrics,
+            without.metrics
+        );
+        assert!(
+            with.metrics.r2 > 0.4 && without.metrics.r2 < 0.05,
+            "{:?}",
+            with.metrics
+        );
+        // Deterministic per seed, and the chunking changes nothing.
+        assert_eq!(
+            with,
+            evaluate(&titles, &tmdb_options(ModelKind::Forest)).unwrap()
+        );
+        let prepared = prepare(&titles, &tmdb_options(ModelKind::Forest)).unwrap();
+        let forest = ForestOptions {
+            trees_per_chunk: 1,
+            ..ForestOptions::default()
+        };
+        let mut chunked = ForestModel::new();
+        while !chunked.is_complete(&forest) {
+            chunked
+                .grow(
+                    &prepared.data.x,
+                    &prepared.data.y,
+                    &prepared.split.train,
+                    MAX_FEATURES,
+                    &forest,
+                    42,
+                )
+                .unwrap();
+        }
+        let predicted = chunked
+            .predict(&prepared.data.x, &prepared.split.test)
+            .unwrap();
+        let points: Vec<f64> = with.points.iter().map(|p| p.predicted).collect();
+        assert_eq!(predicted, points);
+    }
+
+    /// The default set ignores TMDB data entirely: the same titles with and without it give the
+    /// same evaluation, and the report has no trace of the option.
+    #[test]
+    fn default_features_ignore_tmdb_data() {
+        let with_data = budget_titles(800, |ln_budget, i| 3.0 + 0.2 * ln_budget + (i % 3) as f64);
+        let mut without_data = with_data.clone();
+        without_data.iter_mut().for_each(|t| t.tmdb = None);
+        for kind in [ModelKind::Linear, ModelKind::Forest] {
+            let options = ModelOptions {
+                kind,
+                ..ModelOptions::default()
+            };
+            let a = evaluate(&with_data, &options).unwrap();
+            assert_eq!(a, evaluate(&without_data, &options).unwrap());
+            let json = serde_json::to_value(&a).unwrap();
+            assert!(json.get("features").is_none());
+            assert!(json["excluded"].get("no_tmdb").is_none());
+        }
+    }
+
+    #[test]
+    fn tmdb_features_without_tmdb_data_is_a_typed_error() {
+        let titles = extract_titles(500, 1);
+        let err = evaluate(&titles, &tmdb_options(ModelKind::Linear)).unwrap_err();
+        assert_eq!(err, ModelError::NoTmdbData);
     }
 
     #[test]
