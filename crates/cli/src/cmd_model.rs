@@ -9,10 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cinelake_core::extract::ExtractReader;
-use cinelake_core::model::{
-    self, Evaluation, FEATURE_NAMES, ForestOptions, ModelKind, ModelOptions,
-};
+use cinelake_core::extract::{Columns, ExtractReader};
+use cinelake_core::model::{self, Evaluation, FeatureSet, ForestOptions, ModelKind, ModelOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,6 +31,11 @@ pub struct Args {
     /// Random forest: maximum tree depth.
     #[arg(long, default_value_t = ForestOptions::default().max_depth)]
     max_depth: u16,
+    /// Add the TMDB features (ln(1 + budget), ln(1 + popularity), TMDB vote average); titles
+    /// missing any are excluded. Needs an extract with the TMDB columns (`cinelake enrich`, then
+    /// `refine`).
+    #[arg(long)]
+    tmdb_features: bool,
     /// Print one JSON report on standard output instead of text.
     #[arg(long)]
     json: bool,
@@ -48,6 +51,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let name = args.file.display().to_string();
     let file = File::open(&args.file).with_context(|| format!("cannot open {name}"))?;
     let reader = ExtractReader::new(BufReader::new(file)).with_context(|| name.clone())?;
+    if args.tmdb_features && reader.columns() == Columns::Base {
+        anyhow::bail!(
+            "{name}: --tmdb-features needs an extract with the TMDB columns (budget, popularity, \
+             tmdb_vote_average …), and this one has only the base ten; run `cinelake enrich` and \
+             `cinelake refine` to add them"
+        );
+    }
     let (titles, errors) = reader.read_all();
     for error in errors.iter().take(5) {
         eprintln!("cinelake model: {name}: skipped {error}");
@@ -64,6 +74,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ModelArg::Forest => ModelKind::Forest,
         },
         seed: args.seed,
+        features: if args.tmdb_features {
+            FeatureSet::Tmdb
+        } else {
+            FeatureSet::Base
+        },
         test_fraction: args.test_fraction,
         forest: ForestOptions {
             trees: args.trees,
@@ -93,11 +108,15 @@ fn render(name: &str, titles: usize, skipped: usize, e: &Evaluation) -> String {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{name}: {titles} titles ({skipped} rows skipped)");
     let x = &e.excluded;
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "usable {}  excluded {} (no year {}, no runtime {}, no votes {}, no rating {})",
+        "usable {}  excluded {} (no year {}, no runtime {}, no votes {}, no rating {}",
         e.usable, x.total, x.no_year, x.no_runtime, x.no_votes, x.no_rating
     );
+    if let Some(no_tmdb) = x.no_tmdb {
+        let _ = write!(out, ", no TMDB feature {no_tmdb}");
+    }
+    let _ = writeln!(out, ")");
     let _ = writeln!(
         out,
         "model {}  seed {}  train {}  test {}",
@@ -126,7 +145,7 @@ fn render(name: &str, titles: usize, skipped: usize, e: &Evaluation) -> String {
     );
     if let Some(linear) = &e.linear {
         let _ = writeln!(out, "intercept {:.6}", linear.intercept);
-        for (name, c) in FEATURE_NAMES.iter().zip(linear.coefficients) {
+        for (name, c) in e.features.names().iter().zip(linear.coefficients) {
             let _ = writeln!(out, "  {name:<16}{c:>+12.6}");
         }
     }

@@ -169,3 +169,68 @@ fn model_errors_are_one_line_and_exit_1() -> Result<()> {
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// `--tmdb-features` on an extract with TMDB columns: nine coefficients, titles without the TMDB
+/// fields excluded and counted, other numbers than the default; the text names the new features.
+#[test]
+fn model_tmdb_features_use_the_tmdb_columns() -> Result<()> {
+    let input = testdata("../extract/tmdb_titles.csv");
+    let input = input.to_str().context("utf-8 path")?;
+    let base = json_report(&["model", input, "--json"])?;
+    let tmdb = json_report(&["model", input, "--tmdb-features", "--json"])?;
+    assert_eq!(base.get("features"), None);
+    assert_eq!(base["excluded"].get("no_tmdb"), None);
+    assert_eq!(
+        base["linear"]["coefficients"].as_array().map(Vec::len),
+        Some(6)
+    );
+    assert_eq!(tmdb["features"], "tmdb");
+    assert_eq!(
+        tmdb["linear"]["coefficients"].as_array().map(Vec::len),
+        Some(9)
+    );
+    let no_tmdb = tmdb["excluded"]["no_tmdb"].as_u64().context("no_tmdb")?;
+    assert!(no_tmdb > 0, "some titles lack TMDB data");
+    assert!(tmdb["usable"].as_u64() < base["usable"].as_u64());
+    assert_ne!(tmdb["metrics"], base["metrics"]);
+    let forest = json_report(&[
+        "model",
+        input,
+        "--tmdb-features",
+        "--model",
+        "forest",
+        "--trees",
+        "5",
+        "--json",
+    ])?;
+    assert_eq!(forest["usable"], tmdb["usable"]);
+    assert_eq!(forest["features"], "tmdb");
+    let output = cinelake(&["model", input, "--tmdb-features"])?;
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout)?;
+    assert!(
+        text.contains(&format!("no TMDB feature {no_tmdb})")),
+        "{text}"
+    );
+    assert!(text.contains("  ln_budget "), "{text}");
+    assert!(text.contains("  tmdb_vote_average "), "{text}");
+    Ok(())
+}
+
+#[test]
+fn model_tmdb_features_on_a_base_extract_is_a_clear_error() -> Result<()> {
+    let input = testdata("input.csv");
+    let output = cinelake(&[
+        "model",
+        input.to_str().context("utf-8 path")?,
+        "--tmdb-features",
+    ])?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.contains("--tmdb-features needs an extract with the TMDB columns"),
+        "{stderr}"
+    );
+    Ok(())
+}
