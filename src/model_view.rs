@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use cinelake_core::model::{
-    self, Evaluation, Fitted, ForestModel, ModelError, ModelKind, ModelOptions, linear,
+    self, Evaluation, FeatureSet, Fitted, ForestModel, ModelError, ModelKind, ModelOptions, linear,
     scatter::{self, Range},
 };
 use cinelake_core::yearly::Filter;
@@ -76,9 +76,9 @@ async fn train(
         let (x, y, rows) = (&prepared.data.x, &prepared.data.y, &prepared.split.train);
         let width = prepared.data.width();
         let fitted = match options.kind {
-            ModelKind::Linear => {
-                Fitted::Linear(perf::timed("model:fit", || linear::fit_linear(x, y, rows, width))?)
-            }
+            ModelKind::Linear => Fitted::Linear(perf::timed("model:fit", || {
+                linear::fit_linear(x, y, rows, width)
+            })?),
             ModelKind::Forest => {
                 let mut forest = ForestModel::new();
                 while !forest.is_complete(&options.forest) {
@@ -134,13 +134,35 @@ pub fn ModelSection(
     let kind = Memo::new(move |_| state.with(|s| s.model));
     let seed = Memo::new(move |_| state.with(|s| s.seed));
     let horizon = Memo::new(move |_| state.with(|s| s.horizon));
+    // The TMDB features are offered only for an extract with TMDB data; a link asking for them
+    // on one without is ignored rather than turned into an error.
+    let has_tmdb = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .is_some_and(|d| cinelake_core::tmdb::has_tmdb(&d.titles))
+        })
+    });
+    let tmdb_wanted = Memo::new(move |_| state.with(|s| s.tmdb_features));
+    let features = Memo::new(move |_| {
+        if tmdb_wanted.get() && has_tmdb.get() {
+            FeatureSet::Tmdb
+        } else {
+            FeatureSet::Base
+        }
+    });
     let status = RwSignal::new(Status::Idle);
     let generation = RwSignal::new(0u64);
 
-    // Any change of data, filter, model or seed starts a new run and cancels the old one.
+    // Any change of data, filter, model, seed or features starts a new run and cancels the old
+    // one.
     Effect::new(move |_| {
-        let (Some(data), filter, kind, seed) = (data.get(), filter.get(), kind.get(), seed.get())
-        else {
+        let (Some(data), filter, kind, seed, features) = (
+            data.get(),
+            filter.get(),
+            kind.get(),
+            seed.get(),
+            features.get(),
+        ) else {
             return;
         };
         let run = generation.get_untracked() + 1;
@@ -151,6 +173,7 @@ pub fn ModelSection(
             kind,
             seed,
             filter,
+            features,
             ..ModelOptions::default()
         };
         spawn_local(train(data, options, run, generation, status));
@@ -238,8 +261,12 @@ pub fn ModelSection(
         let e = evaluation.get()?;
         let lang = lang.get();
         let x = &e.excluded;
+        let no_tmdb = x
+            .no_tmdb
+            .map(|n| format!(", {}: {}", lang.t(Text::NoTmdb), lang.int(n as u64)))
+            .unwrap_or_default();
         Some(format!(
-            "{} {} · {} {} ({}: {}, {}: {}, {}: {}, {}: {}) · {} {} / {} {} · {} {}",
+            "{} {} · {} {} ({}: {}, {}: {}, {}: {}, {}: {}{}) · {} {} / {} {} · {} {}",
             lang.int(e.usable as u64),
             lang.t(Text::UsableTitles),
             lang.int(x.total as u64),
@@ -252,6 +279,7 @@ pub fn ModelSection(
             lang.int(x.no_votes as u64),
             lang.t(Text::NoRating),
             lang.int(x.no_rating as u64),
+            no_tmdb,
             lang.t(Text::Train),
             lang.int(e.train as u64),
             lang.t(Text::Test),
@@ -268,6 +296,12 @@ pub fn ModelSection(
             aria-labelledby="model-title"
             data-model=move || evaluation.get().map(|e| e.model.as_str()).unwrap_or_default()
             data-seed=move || evaluation.get().map(|e| e.seed.to_string()).unwrap_or_default()
+            data-features=move || {
+                evaluation
+                    .get()
+                    .map(|e| if e.features == FeatureSet::Tmdb { "tmdb" } else { "base" })
+                    .unwrap_or_default()
+            }
             data-usable=move || evaluation.get().map(|e| e.usable.to_string()).unwrap_or_default()
             data-train=move || evaluation.get().map(|e| e.train.to_string()).unwrap_or_default()
             data-test=move || evaluation.get().map(|e| e.test.to_string()).unwrap_or_default()
@@ -295,6 +329,22 @@ pub fn ModelSection(
                         }
                     />
                 </label>
+                {move || {
+                    has_tmdb.get().then(|| view! {
+                        <label class="field tmdb-features-field" title=move || lang.get().t(Text::UseTmdbFeaturesNote)>
+                            <input
+                                type="checkbox"
+                                name="tmdb_features"
+                                prop:checked=move || tmdb_wanted.get()
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    state.update(|s| s.tmdb_features = on);
+                                }
+                            />
+                            <span>{move || lang.get().t(Text::UseTmdbFeatures)}</span>
+                        </label>
+                    })
+                }}
                 <label class="field horizon-field">
                     <span>{move || lang.get().t(Text::TrendYears)}</span>
                     <input

@@ -56,6 +56,9 @@ pub struct ViewState {
     /// The rating model (issue 8) and the seed of its split and forest.
     pub model: ModelKind,
     pub seed: u64,
+    /// Whether the model adds the TMDB features (offered only for an extract with TMDB data;
+    /// ignored for one without, so a shared link never breaks the model).
+    pub tmdb_features: bool,
     /// Years the rating chart's trend projects.
     pub horizon: u16,
     /// `None` follows the browser's language.
@@ -76,6 +79,7 @@ impl Default for ViewState {
             split: Split::Kind,
             model: ModelKind::Linear,
             seed: DEFAULT_SEED,
+            tmdb_features: false,
             horizon: DEFAULT_HORIZON,
             lang: None,
             theme: None,
@@ -125,6 +129,7 @@ impl ViewState {
                 }
                 "model" => state.model = ModelKind::parse(value).unwrap_or_default(),
                 "seed" => state.seed = value.parse().unwrap_or(DEFAULT_SEED),
+                "tmdb_features" => state.tmdb_features = value == "1",
                 "horizon" => {
                     state.horizon = value
                         .parse::<u16>()
@@ -189,6 +194,9 @@ impl ViewState {
         }
         if self.seed != default.seed {
             pairs.push(("seed", self.seed.to_string()));
+        }
+        if self.tmdb_features {
+            pairs.push(("tmdb_features", "1".into()));
         }
         if self.horizon != default.horizon {
             pairs.push(("horizon", self.horizon.to_string()));

@@ -195,6 +195,7 @@ fn view_state_round_trips_through_the_url() {
         split: Split::Genre,
         model: ModelKind::Forest,
         seed: 7,
+        tmdb_features: true,
         horizon: 12,
         lang: Some(Lang::PtBr),
         theme: Some(Theme::Dark),
@@ -202,6 +203,7 @@ fn view_state_round_trips_through_the_url() {
     let pairs = state.to_pairs();
     assert!(pairs.contains(&("model", "forest".into())), "{pairs:?}");
     assert!(pairs.contains(&("seed", "7".into())), "{pairs:?}");
+    assert!(pairs.contains(&("tmdb_features", "1".into())), "{pairs:?}");
     let back = ViewState::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
     assert_eq!(back, state);
     assert!(ViewState::default().to_pairs().is_empty());
@@ -213,6 +215,7 @@ fn view_state_round_trips_through_the_url() {
         ("model", "svm"),
         ("seed", "-1"),
         ("horizon", "many"),
+        ("tmdb_features", "yes"),
     ]);
     assert_eq!(odd, ViewState::default());
     // A horizon beyond the longest offered is clamped, not refused.
