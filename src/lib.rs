@@ -59,7 +59,7 @@ fn query_param(key: &str) -> Option<String> {
 
 /// The reader's choices from the page's URL.
 pub fn state_from_url() -> ViewState {
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 13] = [
         "kind",
         "genre",
         "from",
@@ -69,6 +69,7 @@ pub fn state_from_url() -> ViewState {
         "split",
         "model",
         "seed",
+        "tmdb_features",
         "horizon",
         "lang",
         "theme",
