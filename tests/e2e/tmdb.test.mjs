@@ -5,12 +5,23 @@
 // columns) shows no trace of the section. Set CINELAKE_SCREENSHOT_DIR to keep screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { distDir, repoRoot, serve, launch, openPage } from './support.mjs';
 
 const extractDir = path.join(repoRoot, 'testdata', 'extract');
 const expected = JSON.parse(fs.readFileSync(path.join(extractDir, 'expected_tmdb.json'), 'utf8'));
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'cinelake', 'target');
+const cinelakeBin = process.env.CINELAKE_BIN || path.join(targetDir, 'debug', 'cinelake');
+
+/** `cinelake model tmdb_titles.csv [--tmdb-features] --json` (needs `cargo build -p cinelake`). */
+function native(tmdbFeatures) {
+  const args = ['model', path.join(extractDir, 'tmdb_titles.csv'), '--json'];
+  if (tmdbFeatures) args.push('--tmdb-features');
+  return JSON.parse(execFileSync(cinelakeBin, args, { encoding: 'utf8' }));
+}
 
 let site;
 let browser;
@@ -95,6 +106,75 @@ test('an extract with TMDB columns shows the TMDB card and the budget chart with
   await page.close();
 });
 
+/** Waits until the model section has finished a run and returns its state. */
+async function modelSettled(page) {
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.model), null, { timeout: 60_000 });
+  return page.evaluate(() => document.body.dataset.model);
+}
+
+/** The model section's split sizes and metric cards, with their exact numbers. */
+function modelCards(page) {
+  return page.evaluate(() => {
+    const section = document.querySelector('#model');
+    const out = { features: section.dataset.features, usable: Number(section.dataset.usable), train: Number(section.dataset.train), test: Number(section.dataset.test), metrics: {}, baseline: {}, improvement: {} };
+    for (const card of document.querySelectorAll('.metric-card')) {
+      out.metrics[card.dataset.metric] = Number(card.dataset.value);
+      out.baseline[card.dataset.metric] = Number(card.dataset.baseline);
+      out.improvement[card.dataset.metric] = Number(card.dataset.improvement);
+    }
+    return out;
+  });
+}
+
+function assertModelCards(got, want, label) {
+  for (const key of ['usable', 'train', 'test']) assert.equal(got[key], want[key], `${label}: ${key}`);
+  for (const side of ['metrics', 'baseline', 'improvement']) {
+    for (const key of ['mse', 'mae', 'rmse', 'r2']) {
+      const [g, w] = [got[side][key], want[side][key]];
+      assert.ok(Math.abs(g - w) <= 1e-9, `${label} ${side}.${key}: ${g} vs ${w}`);
+    }
+  }
+}
+
+test('the "use TMDB features" box changes the model cards to cinelake model --tmdb-features', async () => {
+  const { page, errors } = await open('tmdb_titles.csv');
+  assert.equal(await modelSettled(page), 'ready');
+  const box = page.locator('#model input[name=tmdb_features]');
+  assert.equal(await box.count(), 1);
+  assert.equal(await box.isChecked(), false);
+  const base = await modelCards(page);
+  assert.equal(base.features, 'base');
+  assertModelCards(base, native(false), 'base');
+
+  await page.evaluate(() => { document.body.dataset.model = 'waiting'; });
+  await box.check();
+  assert.equal(await modelSettled(page), 'ready');
+  const withTmdb = await modelCards(page);
+  assert.equal(withTmdb.features, 'tmdb');
+  const want = native(true);
+  assert.equal(want.features, 'tmdb');
+  assertModelCards(withTmdb, want, 'tmdb');
+  assert.notEqual(withTmdb.metrics.mse, base.metrics.mse);
+  assert.ok(withTmdb.usable < base.usable, 'titles without TMDB features are excluded');
+  assert.match(await page.textContent('.model-summary'), new RegExp(`no TMDB feature: ${want.excluded.no_tmdb.toLocaleString('en-US')}`));
+  assert.match(page.url(), /[?&]tmdb_features=1(&|$)/);
+  if (process.env.CINELAKE_SCREENSHOT_DIR) {
+    await page.locator('#model .panel-head').screenshot({ path: path.join(process.env.CINELAKE_SCREENSHOT_DIR, 'model-tmdb-features.png') });
+  }
+
+  // The link reopens the same view; the forest with TMDB features equals the native one too.
+  const reopened = await open('tmdb_titles.csv', 'tmdb_features=1&model=forest');
+  assert.equal(await modelSettled(reopened.page), 'ready');
+  assert.equal(await reopened.page.locator('#model input[name=tmdb_features]').isChecked(), true);
+  const forest = await modelCards(reopened.page);
+  const nativeForest = JSON.parse(execFileSync(cinelakeBin, ['model', path.join(extractDir, 'tmdb_titles.csv'), '--tmdb-features', '--model', 'forest', '--json'], { encoding: 'utf8' }));
+  assertModelCards(forest, nativeForest, 'tmdb forest');
+  assert.deepEqual(reopened.errors, []);
+  await reopened.page.close();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a filter applies to the TMDB figures', async () => {
   const { page, errors } = await open('tmdb_titles.csv', 'kind=series');
   const cards = await tmdbCards(page);
@@ -111,6 +191,8 @@ test('an extract in the base format has no TMDB section', async () => {
   assert.equal(await page.locator('#tmdb').count(), 0);
   assert.equal(await page.locator('#budget-chart').count(), 0);
   assert.equal(await page.locator('[data-kpi^=tmdb]').count(), 0);
+  // No TMDB data, no TMDB features to offer; a link asking for them is ignored.
+  assert.equal(await page.locator('input[name=tmdb_features]').count(), 0);
   // The rest of the page is there.
   assert.ok((await page.locator('[data-kpi=titles]').count()) === 1);
   assert.deepEqual(errors, []);
