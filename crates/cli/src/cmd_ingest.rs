@@ -44,10 +44,11 @@ pub struct Args {
     #[arg(long)]
     endpoint: Option<String>,
     /// Multipart part size in MiB (at least 5); smaller files go in one request.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(5..=5120))]
+    /// Larger when a file would need more than 10 000 parts (S3's limit).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(5..=5120))]
     part_size_mib: u64,
     /// Parts uploaded in parallel. Memory is about part size × (this + 1).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
     /// Retries per request (each part separately), with exponential backoff.
     #[arg(long, default_value_t = 10)]
