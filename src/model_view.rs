@@ -531,12 +531,13 @@ fn accent(theme: Theme) -> Rgb {
     }
 }
 
-fn rgb(c: Rgb) -> RGBColor {
+/// Shared with the TMDB section's chart (`tmdb_view`).
+pub(crate) fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
 }
 
 /// Sizes the canvas to its CSS box at the device's pixel ratio; returns the ratio and CSS width.
-fn fit_canvas(canvas: &web_sys::HtmlCanvasElement) -> (f64, f64) {
+pub(crate) fn fit_canvas(canvas: &web_sys::HtmlCanvasElement) -> (f64, f64) {
     let ratio = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);
@@ -547,9 +548,10 @@ fn fit_canvas(canvas: &web_sys::HtmlCanvasElement) -> (f64, f64) {
     (ratio, width)
 }
 
-type Area = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+pub(crate) type Area = DrawingArea<CanvasBackend, plotters::coord::Shift>;
 
-fn root(canvas: &web_sys::HtmlCanvasElement, palette: Palette) -> Result<Area, String> {
+/// The canvas as a drawing area, filled with the theme's background.
+pub(crate) fn root(canvas: &web_sys::HtmlCanvasElement, palette: Palette) -> Result<Area, String> {
     let backend = CanvasBackend::with_canvas_object(canvas.clone())
         .ok_or_else(|| "the canvas has no 2d context".to_string())?;
     let root = backend.into_drawing_area();

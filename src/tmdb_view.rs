@@ -19,12 +19,12 @@ use cinelake_core::yearly::Filter;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast};
 
 use crate::chart::{Palette, Rgb};
 use crate::i18n::{Lang, Text};
 use crate::load::Dataset;
+use crate::model_view::{fit_canvas, rgb, root};
 use crate::state::Theme;
 
 fn set_body_data(value: &str) {
@@ -162,10 +162,6 @@ pub fn TmdbSection(
     }
 }
 
-fn rgb(c: Rgb) -> RGBColor {
-    RGBColor(c.0, c.1, c.2)
-}
-
 /// `$1k`, `$10M`, `$1bn`: a decade of dollars, short.
 fn dollars(decade: i32) -> String {
     let (unit, exp) = match decade {
@@ -189,21 +185,9 @@ fn draw_budget(
     palette: Palette,
     accent: Rgb,
 ) -> Result<(), String> {
-    let ratio = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .max(1.0);
-    let (width, height) = (
-        f64::from(canvas.client_width().max(200)),
-        f64::from(canvas.client_height().max(150)),
-    );
-    canvas.set_width((width * ratio).round() as u32);
-    canvas.set_height((height * ratio).round() as u32);
+    let (ratio, _) = fit_canvas(canvas);
     let px = |v: f64| (v * ratio).round() as i32;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone())
-        .ok_or_else(|| "the canvas has no 2d context".to_string())?;
-    let root = backend.into_drawing_area();
-    root.fill(&rgb(palette.background))
-        .map_err(|e| e.to_string())?;
+    let root = root(canvas, palette)?;
 
     let (lo, hi) = tmdb::budget_decades(&s.points);
     let (x_lo, x_hi) = (f64::from(lo), f64::from(hi));
