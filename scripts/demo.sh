@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CINELAKE_ROOT"
 
-scripts/bootstrap.sh
+scripts/bootstrap.sh --demo
 echo "demo: building the dashboard (trunk, release)"
 trunk build --release --locked --offline
 echo "demo: building the cinelake CLI"
