@@ -14,7 +14,7 @@ try {
     timeout: 120_000,
   });
   const state = await page.evaluate(() => document.body.dataset.state);
-  const titles = await page.locator('.kpi').first().innerText().catch(() => '?');
+  const titles = await page.locator('.card').first().innerText().catch(() => '?');
   if (state !== 'ready') throw new Error(`dashboard state is ${state}`);
   console.error(`  dashboard ready at ${url} (${titles.replace(/\s+/g, ' ')})`);
 } finally {
