@@ -185,88 +185,324 @@ fn joined_header() -> String {
     )
 }
 
-/// Reads an extract (RFC 4180 CSV, comma, header line, UTF-8, optional BOM, LF/CRLF, empty
-/// field = null), one [`Title`] or [`ExtractRowError`] per data row.
-pub struct ExtractReader<R: Read> {
-    csv: csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>,
-    record: csv::ByteRecord,
-    /// Added to csv's line numbers (see [`ExtractReader::new`]).
+/// One row's outcome: the title, or why the row was skipped.
+pub type ExtractRow = Result<Title, ExtractRowError>;
+
+/// Parses an extract pushed in chunks of any size, as they arrive from a network stream: each
+/// [`push`](ExtractParser::push) returns the rows whose records the chunk completed, and
+/// [`finish`](ExtractParser::finish) the last one. The format and the rows are exactly
+/// [`ExtractReader`]'s, which is this parser fed from a [`Read`]; where the chunks split the
+/// input (inside a quoted field, between a CR and its LF, inside a UTF-8 BOM) changes nothing.
+///
+/// ```
+/// use cinelake_core::extract::ExtractParser;
+/// let csv = "kind,id,title,original_title,year,end_year,runtime_minutes,genres,rating,votes\n\
+///            movie,tt1,\"Two\nlines\",,1906,,70,Action,6.0,797\nmovie,tt2,x,,1900,,,,,\n";
+/// let (first, rest) = csv.as_bytes().split_at(100);
+/// let mut parser = ExtractParser::new();
+/// assert!(parser.push(first).unwrap().is_empty()); // the first row is not complete yet
+/// let rows = parser.push(rest).unwrap();
+/// assert_eq!(rows.len(), 2);
+/// assert_eq!(rows[0].as_ref().unwrap().title, "Two\nlines");
+/// assert!(parser.finish().unwrap().is_empty());
+/// ```
+#[derive(Debug)]
+pub struct ExtractParser {
+    core: csv_core::Reader,
+    /// The current record's fields, back to back, and where each one ends in `fields`; csv-core
+    /// fills them across as many pushes as the record spans.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    fields_len: usize,
+    ends_len: usize,
+    /// csv-core's line count where the current record starts.
+    record_line: u64,
+    /// Bytes held back until the first read: csv-core strips a leading UTF-8 BOM only when its
+    /// first read holds all three bytes, and takes a first read of exactly the BOM for the end
+    /// of the input, so the first read gets at least four bytes (or the whole, shorter, input).
+    head: Vec<u8>,
+    started: bool,
+    /// The columns the header announced, once it is read.
+    columns: Option<Columns>,
+    /// Added to csv-core's line numbers (see `check_header`).
     line_offset: u64,
-    columns: Columns,
-    /// Set after an I/O error: the stream's position is unknown, so nothing more is read.
-    done: bool,
+    /// The input has ended (or the header was refused): nothing more is parsed.
+    ended: bool,
 }
 
-impl<R: Read> ExtractReader<R> {
-    /// Reads and checks the header ([`HEADER`], optionally followed by [`TMDB_HEADER`]); a wrong
-    /// header is an [`ExtractError`] naming the expected and the found columns.
-    pub fn new(mut input: R) -> Result<Self, ExtractError> {
-        // csv-core strips a leading UTF-8 BOM only when its first read holds all three bytes, and
-        // takes a first read of exactly the BOM for the end of the input. A reader handing out
-        // short reads (a pipe, a stream) may do either, so the first four bytes are read ahead and
-        // handed over as csv's first read (found by the fuzzer, fuzz/fuzz_targets/extract.rs).
-        let mut head = Vec::with_capacity(4);
-        (&mut input)
-            .take(4)
-            .read_to_end(&mut head)
-            .map_err(|e| ExtractError::HeaderRead(e.to_string()))?;
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            // Row lengths are checked here, to report them with the line like any other error.
-            .flexible(true)
-            .from_reader(io::Cursor::new(head).chain(input));
-        let mut header = csv::ByteRecord::new();
-        let found = csv
-            .read_byte_record(&mut header)
-            .map_err(|e| ExtractError::HeaderRead(e.to_string()))?;
-        if !found {
+impl Default for ExtractParser {
+    fn default() -> Self {
+        ExtractParser::new()
+    }
+}
+
+impl ExtractParser {
+    /// Bytes held back before the first read (see the `head` field).
+    const HEAD: usize = 4;
+
+    /// A parser waiting for the header line.
+    pub fn new() -> Self {
+        ExtractParser {
+            // RFC 4180 with csv-core's defaults: comma, `"` quoting with `""` escapes, CR, LF
+            // or CRLF record ends. The csv crate's reader uses the same.
+            core: csv_core::Reader::new(),
+            fields: vec![0; 1024],
+            ends: vec![0; 32],
+            fields_len: 0,
+            ends_len: 0,
+            record_line: 1,
+            head: Vec::with_capacity(Self::HEAD),
+            started: false,
+            columns: None,
+            line_offset: 0,
+            ended: false,
+        }
+    }
+
+    /// The columns the header announced, once the header line is complete.
+    pub fn columns(&self) -> Option<Columns> {
+        self.columns
+    }
+
+    /// The 1-based line the parser has reached (the header being line 1): where the next
+    /// unfinished record starts, for messages about input that ended badly.
+    pub fn line(&self) -> u64 {
+        self.record_line + self.line_offset
+    }
+
+    /// Parses `chunk`, the input's next bytes, and returns the rows it completed. A wrong header
+    /// is an [`ExtractError::Header`] as soon as the header line is complete; nothing is parsed
+    /// after it.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<ExtractRow>, ExtractError> {
+        let mut rows = Vec::new();
+        self.push_with(chunk, &mut |row| rows.push(row))?;
+        Ok(rows)
+    }
+
+    /// [`push`](ExtractParser::push), handing each completed row to `row` instead of
+    /// collecting them.
+    pub fn push_with(
+        &mut self,
+        chunk: &[u8],
+        row: &mut dyn FnMut(ExtractRow),
+    ) -> Result<(), ExtractError> {
+        if self.ended || chunk.is_empty() {
+            return Ok(());
+        }
+        if !self.started {
+            if self.head.len() + chunk.len() < Self::HEAD {
+                self.head.extend_from_slice(chunk);
+                return Ok(());
+            }
+            self.started = true;
+            if !self.head.is_empty() {
+                let mut head = std::mem::take(&mut self.head);
+                head.extend_from_slice(chunk);
+                return self.read(&head, false, row);
+            }
+        }
+        self.read(chunk, false, row)
+    }
+
+    /// Ends the input and returns the last rows (a last line without a line break). An input
+    /// without a header line is an [`ExtractError::Empty`], one with a wrong header an
+    /// [`ExtractError::Header`].
+    pub fn finish(&mut self) -> Result<Vec<ExtractRow>, ExtractError> {
+        let mut rows = Vec::new();
+        self.finish_with(&mut |row| rows.push(row))?;
+        Ok(rows)
+    }
+
+    /// [`finish`](ExtractParser::finish), handing each row to `row`.
+    pub fn finish_with(&mut self, row: &mut dyn FnMut(ExtractRow)) -> Result<(), ExtractError> {
+        if !self.ended {
+            if !self.started {
+                self.started = true;
+                let head = std::mem::take(&mut self.head);
+                if !head.is_empty() {
+                    self.read(&head, false, row)?;
+                }
+            }
+            // An empty input is how csv-core is told the input has ended.
+            self.read(&[], true, row)?;
+            self.ended = true;
+        }
+        if self.columns.is_none() {
             return Err(ExtractError::Empty {
                 expected: joined_header(),
             });
         }
-        let is = |columns: Columns| {
-            header.len() == columns.count()
-                && header
-                    .iter()
-                    .zip(columns.names())
-                    .all(|(f, h)| f == h.as_bytes())
-        };
-        let columns = if is(Columns::Base) {
-            Columns::Base
-        } else if is(Columns::WithTmdb) {
-            Columns::WithTmdb
-        } else {
-            let mut found = header
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect::<Vec<_>>()
-                .join(",");
-            // A file that is not CSV at all (an unclosed quote in binary data) can make its first
-            // record megabytes long: the message, shown whole by the dashboard, keeps 400 chars.
-            if let Some((at, _)) = found.char_indices().nth(400) {
-                found = format!("{}… ({} bytes)", &found[..at], found.len());
+        Ok(())
+    }
+
+    /// Runs csv-core over `input` (all of it, or the end of the input when `at_end`), as the
+    /// csv crate's `read_byte_record` does, so lines and records are the same as its.
+    fn read(
+        &mut self,
+        mut input: &[u8],
+        at_end: bool,
+        row: &mut dyn FnMut(ExtractRow),
+    ) -> Result<(), ExtractError> {
+        use csv_core::ReadRecordResult;
+        // Never hand csv-core an empty slice before the end: it would take it for the end.
+        while !self.ended && (at_end || !input.is_empty()) {
+            let (result, read, written, ended) = self.core.read_record(
+                input,
+                &mut self.fields[self.fields_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            input = &input[read..];
+            self.fields_len += written;
+            self.ends_len += ended;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    if at_end {
+                        // csv-core always ends with End; this only guards against a loop.
+                        self.ended = true;
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    let len = self.fields.len().max(1) * 2;
+                    self.fields.resize(len, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len().max(1) * 2;
+                    self.ends.resize(len, 0);
+                }
+                ReadRecordResult::Record => {
+                    let line = self.record_line;
+                    self.record_line = self.core.line();
+                    let record = Fields {
+                        bytes: &self.fields[..self.fields_len],
+                        ends: &self.ends[..self.ends_len],
+                    };
+                    match self.columns {
+                        Some(columns) => row(parse_row(record, line + self.line_offset, columns)),
+                        None => match check_header(record) {
+                            Ok(columns) => {
+                                self.columns = Some(columns);
+                                // csv-core counts a line when it consumes a `\n`, and it ends a
+                                // CRLF record at the `\r`: the `\n` is consumed with the next
+                                // record, so in a CRLF file every record's start is one line
+                                // short. The header's own ending tells which kind of file this is.
+                                self.line_offset = u64::from(self.core.line() == 1);
+                            }
+                            Err(error) => {
+                                self.ended = true;
+                                return Err(error);
+                            }
+                        },
+                    }
+                    self.fields_len = 0;
+                    self.ends_len = 0;
+                }
+                ReadRecordResult::End => self.ended = true,
             }
-            return Err(ExtractError::Header {
-                expected: joined_header(),
-                found,
-            });
-        };
-        // csv counts a line when it consumes a `\n`, and it ends a CRLF record at the `\r`: the
-        // `\n` is consumed with the next record, so in a CRLF file every record's start position
-        // is one line short. The header's own ending tells which kind of file this is.
-        let line_offset = u64::from(csv.position().line() == 1);
-        Ok(ExtractReader {
-            csv,
-            record: csv::ByteRecord::new(),
-            line_offset,
-            columns,
+        }
+        Ok(())
+    }
+}
+
+/// One record's fields as csv-core leaves them: the bytes back to back and each field's end.
+#[derive(Clone, Copy)]
+struct Fields<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl<'a> Fields<'a> {
+    fn len(self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a [u8]> {
+        let bytes = self.bytes;
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(move |(start, end)| &bytes[start..end])
+    }
+}
+
+/// The columns a header record announces, or the error naming what it holds instead.
+fn check_header(header: Fields<'_>) -> Result<Columns, ExtractError> {
+    let is = |columns: Columns| {
+        header.len() == columns.count()
+            && header
+                .iter()
+                .zip(columns.names())
+                .all(|(f, h)| f == h.as_bytes())
+    };
+    if is(Columns::Base) {
+        return Ok(Columns::Base);
+    }
+    if is(Columns::WithTmdb) {
+        return Ok(Columns::WithTmdb);
+    }
+    let mut found = header
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect::<Vec<_>>()
+        .join(",");
+    // A file that is not CSV at all (an unclosed quote in binary data) can make its first
+    // record megabytes long: the message, shown whole by the dashboard, keeps 400 chars.
+    if let Some((at, _)) = found.char_indices().nth(400) {
+        found = format!("{}… ({} bytes)", &found[..at], found.len());
+    }
+    Err(ExtractError::Header {
+        expected: joined_header(),
+        found,
+    })
+}
+
+/// Reads an extract (RFC 4180 CSV, comma, header line, UTF-8, optional BOM, LF/CRLF, empty
+/// field = null), one [`Title`] or [`ExtractRowError`] per data row: an [`ExtractParser`] fed
+/// from `input` in reads of up to 64 KiB.
+pub struct ExtractReader<R: Read> {
+    input: R,
+    parser: ExtractParser,
+    buffer: Box<[u8]>,
+    /// Rows parsed but not yet handed out.
+    rows: std::collections::VecDeque<ExtractRow>,
+    /// The input has ended or failed: nothing more is read.
+    done: bool,
+}
+
+impl<R: Read> ExtractReader<R> {
+    /// How much is read from the input at a time.
+    const READ: usize = 64 * 1024;
+
+    /// Reads and checks the header ([`HEADER`], optionally followed by [`TMDB_HEADER`]); a wrong
+    /// header is an [`ExtractError`] naming the expected and the found columns.
+    pub fn new(input: R) -> Result<Self, ExtractError> {
+        let mut reader = ExtractReader {
+            input,
+            parser: ExtractParser::new(),
+            buffer: vec![0; Self::READ].into_boxed_slice(),
+            rows: std::collections::VecDeque::new(),
             done: false,
-        })
+        };
+        while reader.parser.columns().is_none() {
+            let rows = &mut reader.rows;
+            match reader.input.read(&mut reader.buffer) {
+                Ok(0) => {
+                    reader.done = true;
+                    reader.parser.finish_with(&mut |row| rows.push_back(row))?;
+                }
+                Ok(n) => reader
+                    .parser
+                    .push_with(&reader.buffer[..n], &mut |row| rows.push_back(row))?,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(ExtractError::HeaderRead(error.to_string())),
+            }
+        }
+        Ok(reader)
     }
 
     /// The columns the header announced.
     pub fn columns(&self) -> Columns {
-        self.columns
+        // `new` returns only once the header is read.
+        self.parser.columns().unwrap_or_default()
     }
 
     /// Reads every row: the titles that parsed and the errors of those that did not.
@@ -284,36 +520,37 @@ impl<R: Read> ExtractReader<R> {
 }
 
 impl<R: Read> Iterator for ExtractReader<R> {
-    type Item = Result<Title, ExtractRowError>;
+    type Item = ExtractRow;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
+        while self.rows.is_empty() && !self.done {
+            let rows = &mut self.rows;
+            let mut push = |row| rows.push_back(row);
+            // The header is read, so these can only hand out rows.
+            let _ = match self.input.read(&mut self.buffer) {
+                Ok(0) => {
+                    self.done = true;
+                    self.parser.finish_with(&mut push)
+                }
+                Ok(n) => self.parser.push_with(&self.buffer[..n], &mut push),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => Ok(()),
+                Err(error) => {
+                    // The stream's position is unknown after an I/O error: stop there.
+                    self.done = true;
+                    push(Err(ExtractRowError {
+                        line: self.parser.line(),
+                        column: "",
+                        reason: error.to_string(),
+                    }));
+                    Ok(())
+                }
+            };
         }
-        match self.csv.read_byte_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => {
-                let line = self.record.position().map_or(0, |p| p.line()) + self.line_offset;
-                Some(parse_row(&self.record, line, self.columns))
-            }
-            Err(error) => {
-                self.done = true;
-                let line = error.position().map_or(0, |p| p.line()) + self.line_offset;
-                Some(Err(ExtractRowError {
-                    line,
-                    column: "",
-                    reason: error.to_string(),
-                }))
-            }
-        }
+        self.rows.pop_front()
     }
 }
 
-fn parse_row(
-    record: &csv::ByteRecord,
-    line: u64,
-    columns: Columns,
-) -> Result<Title, ExtractRowError> {
+fn parse_row(record: Fields<'_>, line: u64, columns: Columns) -> ExtractRow {
     let error = |column: &'static str, reason: String| ExtractRowError {
         line,
         column,
@@ -1091,6 +1328,173 @@ mod tests {
         );
     }
 
+    /// The reader as it was before [`ExtractParser`]: the csv crate's own reader over the whole
+    /// input (its first read being the first four bytes, as that reader arranged), the
+    /// reference the parser is checked against. The rows, or the header error's message.
+    fn csv_crate_rows(input: &[u8]) -> Result<Vec<ExtractRow>, String> {
+        let (head, rest) = input.split_at(input.len().min(4));
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(io::Cursor::new(head.to_vec()).chain(rest));
+        let ends = |record: &csv::ByteRecord| {
+            record
+                .iter()
+                .scan(0, |end, field| {
+                    *end += field.len();
+                    Some(*end)
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut record = csv::ByteRecord::new();
+        if !csv
+            .read_byte_record(&mut record)
+            .map_err(|e| e.to_string())?
+        {
+            return Err(ExtractError::Empty {
+                expected: joined_header(),
+            }
+            .to_string());
+        }
+        let header_ends = ends(&record);
+        let columns = check_header(Fields {
+            bytes: record.as_slice(),
+            ends: &header_ends,
+        })
+        .map_err(|e| e.to_string())?;
+        let offset = u64::from(csv.position().line() == 1);
+        let mut rows = Vec::new();
+        while csv
+            .read_byte_record(&mut record)
+            .map_err(|e| e.to_string())?
+        {
+            let line = record.position().map_or(0, |p| p.line()) + offset;
+            let record_ends = ends(&record);
+            let fields = Fields {
+                bytes: record.as_slice(),
+                ends: &record_ends,
+            };
+            rows.push(parse_row(fields, line, columns));
+        }
+        Ok(rows)
+    }
+
+    /// Pushes `input` to an [`ExtractParser`] cut at `cuts` (offsets, in any order, clamped).
+    fn pushed_rows(input: &[u8], cuts: &[usize]) -> Result<Vec<ExtractRow>, String> {
+        let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
+        cuts.sort_unstable();
+        let mut parser = ExtractParser::new();
+        let mut rows = Vec::new();
+        let mut start = 0;
+        for end in cuts.into_iter().chain([input.len()]) {
+            rows.extend(parser.push(&input[start..end]).map_err(|e| e.to_string())?);
+            start = end;
+        }
+        rows.extend(parser.finish().map_err(|e| e.to_string())?);
+        Ok(rows)
+    }
+
+    /// Hands out `data` `piece` bytes at a time, as a pipe or a network stream may.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        piece: usize,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.piece.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_parser_reads_byte_by_byte_what_the_csv_crate_reads_at_once() {
+        let input = format!(
+            "\u{feff}{}\r\nmovie,tt1,\"two\r\nlines\",,,,,,,\r\nmovie,tt2,y,,,,,,0.5,\r\nseries,tt3,\"a \"\"quote\"\"\",,,,,,,\r\nmovie,tt4",
+            HEAD.trim_end()
+        );
+        let expected = csv_crate_rows(input.as_bytes());
+        assert_eq!(expected.as_ref().map(Vec::len), Ok(4));
+        // Every cut: inside the BOM, between CR and LF, inside quotes and a doubled quote.
+        let every: Vec<usize> = (0..input.len()).collect();
+        assert_eq!(pushed_rows(input.as_bytes(), &every), expected);
+        for cut in 0..input.len() {
+            assert_eq!(
+                pushed_rows(input.as_bytes(), &[cut]),
+                expected,
+                "cut at {cut}"
+            );
+        }
+        let rows = expected.unwrap();
+        assert_eq!(rows[0].as_ref().unwrap().title, "two\r\nlines");
+        assert_eq!(
+            rows[1].as_ref().unwrap_err().to_string(),
+            "line 4: column rating: \"0.5\" is not a rating between 1.0 and 10.0"
+        );
+        assert_eq!(rows[2].as_ref().unwrap().title, "a \"quote\"");
+        assert_eq!(
+            rows[3].as_ref().unwrap_err().to_string(),
+            "line 6: expected 10 columns but found 2"
+        );
+    }
+
+    #[test]
+    fn the_parser_reports_header_errors_when_the_header_line_ends() {
+        let mut parser = ExtractParser::new();
+        assert_eq!(parser.push(b"kind,id,ti").unwrap(), []);
+        assert_eq!(parser.columns(), None);
+        let error = parser.push(b"tle\nmovie,tt1,x\n").unwrap_err();
+        assert!(
+            error.to_string().ends_with("but found kind,id,title"),
+            "{error}"
+        );
+        // Nothing is parsed after a refused header.
+        assert_eq!(parser.push(b"movie,tt2,y\n").unwrap(), []);
+        let mut empty = ExtractParser::new();
+        assert_eq!(empty.push(b"\xef\xbb").unwrap(), []);
+        assert_eq!(empty.push(b"\xbf").unwrap(), []);
+        assert!(
+            empty
+                .finish()
+                .unwrap_err()
+                .to_string()
+                .ends_with("but the file is empty")
+        );
+        let mut good = ExtractParser::new();
+        assert_eq!(good.push(HEAD.as_bytes()).unwrap(), []);
+        assert_eq!(good.columns(), Some(Columns::Base));
+        assert_eq!(good.line(), 2);
+        assert_eq!(good.finish().unwrap(), []);
+    }
+
+    #[test]
+    fn the_reader_stops_at_an_io_error_with_the_line_it_reached() {
+        struct Failing<'a>(&'a [u8]);
+        impl Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("the disk went away"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let input = format!("{HEAD}movie,tt1,x,,,,,,,\nmovie,tt2,y,,");
+        let rows: Vec<_> = ExtractReader::new(Failing(input.as_bytes()))
+            .unwrap()
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], Ok(movie("tt1", "x")));
+        assert_eq!(
+            rows[1].as_ref().unwrap_err().to_string(),
+            "line 3: the disk went away"
+        );
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -1186,6 +1590,59 @@ mod tests {
         /// Any title with or without TMDB data.
         fn any_title_with_tmdb() -> impl Strategy<Value = Title> {
             (any_title(), any_tmdb()).prop_map(|(title, tmdb)| Title { tmdb, ..title })
+        }
+
+        /// Extract-like inputs: written titles (with TMDB columns or not) made CRLF or given a
+        /// BOM, a good header followed by CSV-ish noise, or arbitrary bytes.
+        fn any_extract_bytes() -> impl Strategy<Value = Vec<u8>> {
+            let written = (
+                proptest::collection::vec(any_title_with_tmdb(), 0..12),
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+            )
+                .prop_map(|(titles, crlf, bom, last_newline)| {
+                    let mut writer =
+                        ExtractWriter::with_columns(Vec::new(), Columns::for_titles(&titles))
+                            .unwrap();
+                    for title in &titles {
+                        writer.write(title).unwrap();
+                    }
+                    let mut text = String::from_utf8(writer.finish().unwrap()).unwrap();
+                    if crlf {
+                        text = text.replace('\n', "\r\n");
+                    }
+                    if bom {
+                        text.insert(0, '\u{feff}');
+                    }
+                    if !last_newline {
+                        text.truncate(text.trim_end_matches(['\r', '\n']).len());
+                    }
+                    text.into_bytes()
+                });
+            let noisy = "[a-z0-9,\"\r\n;.é\u{feff}]{0,300}"
+                .prop_map(|body| format!("{HEAD}{body}").into_bytes());
+            let bytes = proptest::collection::vec(any::<u8>(), 0..200);
+            prop_oneof![written, noisy, bytes]
+        }
+
+        proptest! {
+            #[test]
+            fn pushed_in_any_chunks_the_parser_reads_what_the_csv_crate_reads(
+                input in any_extract_bytes(),
+                cuts in proptest::collection::vec(any::<usize>(), 0..12),
+                piece in 1usize..9,
+            ) {
+                let cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+                let expected = csv_crate_rows(&input);
+                prop_assert_eq!(&pushed_rows(&input, &cuts), &expected);
+                // The reader (the parser fed by reads) too, whatever the read sizes.
+                let read = |piece| ExtractReader::new(Pieces { data: &input, piece })
+                    .map(|reader| reader.collect::<Vec<_>>())
+                    .map_err(|e| e.to_string());
+                prop_assert_eq!(&read(piece), &expected);
+                prop_assert_eq!(&read(usize::MAX), &expected);
+            }
         }
 
         proptest! {
