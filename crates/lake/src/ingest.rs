@@ -3,8 +3,9 @@
 //!
 //! The order is the contract: every file is validated ([`validate`]) before any byte is
 //! uploaded, and [`plan`] refuses the whole batch if one file fails, so a bad file uploads
-//! nothing. Validation and hashing share one read of each file (a [`HashingReader`] under the
-//! core's `RawReader`), and the upload re-hashes what it sends, so what was validated is what is
+//! nothing. A small file is read once for both validation and hashing (a [`HashingReader`] under
+//! the core's `RawReader`); a large one is validated in parts on every core while another thread
+//! hashes it ([`validate`]). The upload re-hashes what it sends, so what was validated is what is
 //! stored.
 //!
 //! Memory: the core reader holds one bounded buffer and titles are counted as a set of numeric
@@ -12,6 +13,7 @@
 //! under 100 MB even for multi-gigabyte files.
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path as FsPath, PathBuf};
 
 use chrono::NaiveDate;
@@ -22,7 +24,8 @@ use crate::error::LakeError;
 use crate::lake::Lake;
 use crate::layout::raw_key;
 use crate::upload::{
-    Digest, HashingReader, Progress, UploadOptions, UploadReport, UploadRequest, upload_file,
+    Digest, HashingReader, Progress, UploadOptions, UploadReport, UploadRequest, digest_file,
+    upload_file,
 };
 
 /// Why an ingest stopped before uploading.
@@ -86,24 +89,188 @@ pub struct Validation {
     pub errors: Vec<RowError>,
 }
 
+/// Files at least this large are validated in parts on several threads; below it, one thread
+/// reads the file once for both validation and hashing.
+pub const PARALLEL_MIN_BYTES: u64 = 32 << 20;
+
 /// Reads `path` with the core reader, expecting `kind`: counts rows, rejects and titles, keeps
 /// the first `max_errors` bad rows, hashes the bytes. Only a wrong header or an I/O error is an
 /// `Err`; the verdict on bad rows is [`plan`]'s.
+///
+/// A large file ([`PARALLEL_MIN_BYTES`]) is split at line ends into one part per core, each read
+/// by its own thread, while another thread hashes the whole file: validation must finish before
+/// the upload starts, so its time is the command's. The result is the same as one sequential
+/// read: errors keep their file line numbers and order, titles are counted once across parts.
 pub fn validate(
     path: &FsPath,
     kind: RawKind,
     max_errors: usize,
 ) -> Result<Validation, IngestError> {
-    let file = std::fs::File::open(path).map_err(|source| IngestError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let size = std::fs::metadata(path)
+        .map_err(|source| IngestError::Open {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let parts = if size < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        threads
+    };
+    validate_in_parts(path, kind, max_errors, parts)
+}
+
+/// [`validate`] with the number of parts chosen by the caller (1: one thread, no split).
+fn validate_in_parts(
+    path: &FsPath,
+    kind: RawKind,
+    max_errors: usize,
+    parts: usize,
+) -> Result<Validation, IngestError> {
+    let open = || {
+        std::fs::File::open(path).map_err(|source| IngestError::Open {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let file = open()?;
+    let size = file
+        .metadata()
+        .map_err(|source| IngestError::Open {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let mut hashing = HashingReader::new(file);
-    let mut reader = RawReader::new(&mut hashing, &name, &ReaderOptions { expect: Some(kind) })?;
+    let max_errors = max_errors.max(1);
+
+    let (digest, parts) = if parts <= 1 {
+        let mut hashing = HashingReader::new(file);
+        let part = validate_part(&mut hashing, &name, kind, true, max_errors)?;
+        (hashing.finish(), vec![part])
+    } else {
+        let starts = part_starts(file, size, parts).map_err(|source| IngestError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| digest_file(path));
+            let readers: Vec<_> = starts
+                .iter()
+                .enumerate()
+                .map(|(index, &start)| {
+                    let end = starts.get(index + 1).copied().unwrap_or(size);
+                    let (name, open) = (&name, &open);
+                    scope.spawn(move || -> Result<Part, IngestError> {
+                        let mut file = open()?;
+                        file.seek(SeekFrom::Start(start))
+                            .map_err(|source| IngestError::Open {
+                                path: path.to_owned(),
+                                source,
+                            })?;
+                        let input = BufReader::with_capacity(1 << 16, file).take(end - start);
+                        validate_part(input, name, kind, index == 0, max_errors)
+                    })
+                })
+                .collect();
+            // Every thread is joined before an error is returned; a part's error wins over the
+            // hash's, and the earliest part's over later ones, as in a sequential read.
+            let results: Vec<_> = readers.into_iter().map(join).collect();
+            let digest = join(hashing);
+            let mut parts = Vec::with_capacity(results.len());
+            let mut lines_before = 0;
+            for result in results {
+                match result {
+                    Ok(part) => {
+                        lines_before += part.lines;
+                        parts.push(part);
+                    }
+                    // A read error names the part's line: make it the file's.
+                    Err(IngestError::Raw(RawError::Io { file, line, source })) => {
+                        return Err(IngestError::Raw(RawError::Io {
+                            file,
+                            line: line + lines_before,
+                            source,
+                        }));
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Ok::<_, IngestError>((digest?, parts))
+        })?
+    };
+    Ok(merge(path, kind, digest, parts, max_errors))
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    // A validation thread panics only on a bug; carry the panic to the caller unchanged.
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Where each part of a file of `size` bytes starts: offset 0, then the first line start at or
+/// after each `size * k / parts`. Parts that would start at the end of the file are dropped.
+fn part_starts(file: std::fs::File, size: u64, parts: usize) -> std::io::Result<Vec<u64>> {
+    let mut input = BufReader::with_capacity(1 << 16, file);
+    let mut starts = vec![0];
+    for k in 1..parts as u64 {
+        let target = size * k / parts as u64;
+        let last = *starts.last().unwrap_or(&0);
+        if target <= last {
+            continue;
+        }
+        // A line starts at `target` when the byte before it is a newline.
+        input.seek(SeekFrom::Start(target - 1))?;
+        let mut position = target - 1;
+        let start = loop {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
+                break size;
+            }
+            if let Some(at) = memchr::memchr(b'\n', buf) {
+                break position + at as u64 + 1;
+            }
+            let length = buf.len();
+            input.consume(length);
+            position += length as u64;
+        };
+        if start < size && start > last {
+            starts.push(start);
+        }
+    }
+    Ok(starts)
+}
+
+/// What one part of a file held.
+struct Part {
+    /// Lines in the part, blank ones included (and the header in the first part).
+    lines: u64,
+    rows: u64,
+    rejected: u64,
+    blank_lines: u64,
+    /// The part's first rejected rows, numbered from the part's first line.
+    errors: Vec<RowError>,
+    ids: TitleIds,
+}
+
+/// Reads one part: the header first when `with_header`, else rows from the part's first line.
+fn validate_part<R: Read>(
+    input: R,
+    name: &str,
+    kind: RawKind,
+    with_header: bool,
+    max_errors: usize,
+) -> Result<Part, IngestError> {
+    let mut reader = if with_header {
+        RawReader::new(input, name, &ReaderOptions { expect: Some(kind) })?
+    } else {
+        RawReader::headerless(input, name, kind)
+    };
     let (mut rows, mut rejected) = (0u64, 0u64);
     let mut errors = Vec::new();
     let mut ids = TitleIds::default();
@@ -113,24 +280,57 @@ pub fn validate(
             Ok(row) => ids.insert(row.id),
             Err(error) => {
                 rejected += 1;
-                if errors.len() < max_errors.max(1) {
+                if errors.len() < max_errors {
                     errors.push(error);
                 }
             }
         }
     }
-    let blank_lines = reader.blank_lines();
-    drop(reader);
-    Ok(Validation {
-        path: path.to_owned(),
-        kind,
-        digest: hashing.finish(),
+    Ok(Part {
+        lines: reader.line(),
         rows,
         rejected,
-        blank_lines,
-        titles: ids.len(),
+        blank_lines: reader.blank_lines(),
         errors,
+        ids,
     })
+}
+
+/// The parts' counts added up, their errors renumbered to file lines and kept in file order.
+fn merge(
+    path: &FsPath,
+    kind: RawKind,
+    digest: Digest,
+    parts: Vec<Part>,
+    max_errors: usize,
+) -> Validation {
+    let mut validation = Validation {
+        path: path.to_owned(),
+        kind,
+        digest,
+        rows: 0,
+        rejected: 0,
+        blank_lines: 0,
+        titles: 0,
+        errors: Vec::new(),
+    };
+    let mut lines_before = 0;
+    let mut ids = TitleIds::default();
+    for part in parts {
+        validation.rows += part.rows;
+        validation.rejected += part.rejected;
+        validation.blank_lines += part.blank_lines;
+        for mut error in part.errors {
+            if validation.errors.len() < max_errors {
+                error.line += lines_before;
+                validation.errors.push(error);
+            }
+        }
+        lines_before += part.lines;
+        ids.extend(part.ids);
+    }
+    validation.titles = ids.len();
+    validation
 }
 
 /// Distinct title ids. Ids are `tt` + digits: stored as (digit count, value) packed in a `u128`
@@ -157,6 +357,15 @@ impl TitleIds {
 
     fn len(&self) -> u64 {
         (self.numeric.len() + self.text.len()) as u64
+    }
+
+    /// Adds another part's ids, growing the larger set.
+    fn extend(&mut self, mut other: TitleIds) {
+        if other.numeric.len() > self.numeric.len() {
+            std::mem::swap(&mut self.numeric, &mut other.numeric);
+        }
+        self.numeric.extend(other.numeric);
+        self.text.extend(other.text);
     }
 }
 
@@ -230,6 +439,106 @@ pub async fn upload(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The real sample's rows, repeated, with bad rows, blank lines and CRLF endings mixed in.
+    fn messy_movies() -> Vec<u8> {
+        let sample = include_str!("../../../testdata/samples/movies_sample_100.csv");
+        let mut lines = sample.lines();
+        let mut out = format!("{}\n", lines.next().unwrap_or_default()).into_bytes();
+        let rows: Vec<&str> = lines.collect();
+        for round in 0..40 {
+            for (index, row) in rows.iter().enumerate() {
+                let line = match (round * 7 + index) % 53 {
+                    0 => row.replacen('|', ",", 1), // too few columns
+                    1 => row.replace(".", ","),     // a rating that is not a number
+                    2 => String::new(),             // a blank line
+                    _ => (*row).to_string(),
+                };
+                out.extend_from_slice(line.as_bytes());
+                out.extend_from_slice(if index % 3 == 0 { b"\r\n" } else { b"\n" });
+            }
+        }
+        out.extend_from_slice(rows[0].as_bytes()); // a last line without its newline
+        out
+    }
+
+    /// A file holding `bytes` in a folder of its own, removed when the returned guard drops.
+    struct TempFile {
+        dir: PathBuf,
+        path: PathBuf,
+    }
+
+    impl TempFile {
+        fn new(test: &str, name: &str, bytes: &[u8]) -> TempFile {
+            let dir = std::env::temp_dir().join(format!("cinelake-{test}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            TempFile { dir, path }
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    #[test]
+    fn validation_in_parts_equals_one_sequential_read() {
+        let file = TempFile::new("parts", "movies.csv", &messy_movies());
+        let path = &file.path;
+        let one = validate_in_parts(path, RawKind::Movies, 1000, 1).unwrap();
+        assert!(one.rejected > 50 && one.blank_lines > 20, "{one:?}");
+        assert_eq!(one.titles, 25);
+        for parts in [2, 3, 5, 8, 64] {
+            let split = validate_in_parts(path, RawKind::Movies, 1000, parts).unwrap();
+            assert_eq!(split.digest, one.digest, "{parts} parts");
+            assert_eq!(
+                (split.rows, split.rejected, split.blank_lines, split.titles),
+                (one.rows, one.rejected, one.blank_lines, one.titles),
+                "{parts} parts"
+            );
+            assert_eq!(
+                split.errors, one.errors,
+                "{parts} parts: same lines, same order"
+            );
+        }
+        // The cap keeps the file's first errors, whichever part they were found in.
+        let capped = validate_in_parts(path, RawKind::Movies, 7, 5).unwrap();
+        assert_eq!(capped.errors, one.errors[..7]);
+        assert_eq!(capped.rejected, one.rejected);
+    }
+
+    #[test]
+    fn validation_in_parts_reports_a_wrong_header_like_one_read() {
+        let file = TempFile::new("parts-header", "series.csv", &messy_movies());
+        for parts in [1, 4] {
+            let error = validate_in_parts(&file.path, RawKind::Series, 10, parts).unwrap_err();
+            assert!(
+                error.to_string().contains("wrong header")
+                    && error.to_string().contains("(a movies header)"),
+                "{parts} parts: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn part_starts_are_line_starts() {
+        // Lines start at 0, 7, 10 (an empty line), 11 and 18 (the last, with no newline).
+        let bytes = b"header\nab\n\ncdefgh\ni";
+        let file = TempFile::new("starts", "lines.txt", bytes);
+        let size = bytes.len() as u64;
+        let starts =
+            |parts| part_starts(std::fs::File::open(&file.path).unwrap(), size, parts).unwrap();
+        assert_eq!(starts(1), vec![0]);
+        // 19 / 2 = 9 is inside "ab\n": the next line starts at 10.
+        assert_eq!(starts(2), vec![0, 10]);
+        // 6 → the header's newline is byte 6, so 7; 12 → the line after "cdefgh", 18.
+        assert_eq!(starts(3), vec![0, 7, 18]);
+        // More parts than lines: every line start at most once, in order.
+        assert_eq!(starts(19), vec![0, 7, 10, 11, 18]);
+    }
 
     #[test]
     fn title_ids_count_distinct_ids_exactly() {

@@ -311,19 +311,7 @@ enum Line {
 impl<R: Read> RawReader<R> {
     /// Reads and checks the header. `file` names the input in every message.
     pub fn new(input: R, file: &str, options: &ReaderOptions) -> Result<Self, RawError> {
-        let mut reader = RawReader {
-            input,
-            file: Arc::from(file),
-            kind: RawKind::Movies,
-            buf: vec![0; CHUNK],
-            start: 0,
-            end: 0,
-            scanned: 0,
-            eof: false,
-            line: 0,
-            blank_lines: 0,
-            failed: false,
-        };
+        let mut reader = RawReader::headerless(input, file, RawKind::Movies);
         let expected_text = || match options.expect {
             Some(kind) => format!("{kind} columns {}", kind.columns().join("|")),
             None => format!(
@@ -401,6 +389,26 @@ impl<R: Read> RawReader<R> {
             }
         }
         Ok(reader)
+    }
+
+    /// A reader for a part of a file that starts at the beginning of a line after the header,
+    /// whose kind the header (read elsewhere) gave: what lets several threads validate one large
+    /// file in parts. Line numbers count from the part's first line (line 1); a caller that knows
+    /// how many lines came before adds them to each [`RowError::line`].
+    pub fn headerless(input: R, file: &str, kind: RawKind) -> Self {
+        RawReader {
+            input,
+            file: Arc::from(file),
+            kind,
+            buf: vec![0; CHUNK],
+            start: 0,
+            end: 0,
+            scanned: 0,
+            eof: false,
+            line: 0,
+            blank_lines: 0,
+            failed: false,
+        }
     }
 
     /// The file's kind, as its header says.
