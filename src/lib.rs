@@ -191,25 +191,19 @@ pub fn App() -> impl IntoView {
         perf::set_state("error");
         phase.set(Phase::Failed(error));
     };
-    let finish = move |bytes: Vec<u8>, source: String| async move {
-        let progress = move |p: Progress| progress.set(Some(p));
-        match load::parse(bytes, source, &progress).await {
-            Ok(loaded) => {
-                dataset.set(Some(Arc::new(loaded)));
-                phase.set(Phase::Ready);
-            }
-            Err(error) => fail(error),
+    let finish = move |loaded: Result<Dataset, LoadError>| match loaded {
+        Ok(loaded) => {
+            dataset.set(Some(Arc::new(loaded)));
+            phase.set(Phase::Ready);
         }
+        Err(error) => fail(error),
     };
     let load_url = move |url: String| {
         spawn_local(async move {
             progress.set(None);
             phase.set(Phase::Loading);
             let progress = move |p: Progress| progress.set(Some(p));
-            match load::download(&url, &progress).await {
-                Ok(bytes) => finish(bytes, load::display_url(&url)).await,
-                Err(error) => fail(error),
-            }
+            finish(load::load_url(&url, &progress).await);
         })
     };
     let on_file = Callback::new(move |file: web_sys::File| {
@@ -218,10 +212,8 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             progress.set(None);
             phase.set(Phase::Loading);
-            match load::read_file(&file).await {
-                Ok(bytes) => finish(bytes, file.name()).await,
-                Err(error) => fail(error),
-            }
+            let progress = move |p: Progress| progress.set(Some(p));
+            finish(load::load_file(&file, &progress).await);
         })
     });
     spawn_local(async move {

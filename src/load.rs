@@ -1,17 +1,14 @@
 //! Loading: where the extract comes from (`?data=`, the site's `manifest.json`, a local file),
-//! a streaming download with byte progress, and parsing in time slices that yield to the event
-//! loop so the page keeps answering while hundreds of thousands of rows are read.
+//! and a streaming download that parses each chunk as it arrives (core's `ExtractParser`), so
+//! parsing runs while the rest downloads, in slices that yield to the event loop so the page
+//! keeps answering while hundreds of thousands of rows are read. Progress counts bytes and rows.
 //!
 //! Failures are explained in words a reader can act on: a refused presigned link says it expired
 //! or was altered, a network failure names CORS and the page's origin. Rows that fail to parse
 //! are counted with a few examples and never stop the load.
 
-use std::cell::Cell;
-use std::io::{Cursor, Read};
-use std::rc::Rc;
-
 use cinelake_core::Title;
-use cinelake_core::extract::ExtractReader;
+use cinelake_core::extract::{ExtractParser, ExtractRow};
 use cinelake_core::yearly::Columns;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -45,7 +42,14 @@ pub struct Dataset {
 /// Where loading stands, for the progress bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Progress {
-    Download { bytes: u64, total: Option<u64> },
+    /// Downloading (or reading a local file) and parsing what has arrived: bytes so far, the
+    /// size when known, and rows read so far.
+    Download {
+        bytes: u64,
+        total: Option<u64>,
+        rows: u64,
+    },
+    /// Parsing bytes already in memory.
     Parse { bytes: u64, total: u64, rows: u64 },
 }
 
@@ -147,12 +151,42 @@ fn origin() -> String {
     window().location().origin().unwrap_or_default()
 }
 
-/// Yields to the event loop (a macrotask, so input and painting get their turn).
+/// Yields to the event loop: a task, so input, painting and other tasks get their turn.
+///
+/// `scheduler.yield()` where the browser has it (Chromium), else a `MessageChannel` message,
+/// else `setTimeout(0)`: nested timeouts are clamped to at least 4 ms, which a parse of
+/// hundreds of slices would pay each time, while the other two resume as soon as the page has
+/// had its turn.
 pub async fn yield_now() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-    });
-    let _ = JsFuture::from(promise).await;
+    let _ = JsFuture::from(yield_promise()).await;
+}
+
+fn yield_promise() -> js_sys::Promise {
+    let global: JsValue = js_sys::global().into();
+    let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok();
+    if let Some(scheduler) = get(&global, "scheduler").filter(JsValue::is_object)
+        && let Some(yield_fn) =
+            get(&scheduler, "yield").and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        && let Some(promise) = yield_fn
+            .call0(&scheduler)
+            .ok()
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    {
+        return promise;
+    }
+    js_sys::Promise::new(&mut |resolve, _| {
+        let posted = (|| {
+            let constructor: js_sys::Function = get(&global, "MessageChannel")?.dyn_into().ok()?;
+            let channel = Reflect::construct(&constructor, &js_sys::Array::new()).ok()?;
+            let (receiver, sender) = (get(&channel, "port1")?, get(&channel, "port2")?);
+            Reflect::set(&receiver, &JsValue::from_str("onmessage"), &resolve).ok()?;
+            let post: js_sys::Function = get(&sender, "postMessage")?.dyn_into().ok()?;
+            post.call1(&sender, &JsValue::NULL).ok()
+        })();
+        if posted.is_none() {
+            let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    })
 }
 
 /// Resolves a possibly relative URL against the page.
@@ -203,8 +237,177 @@ async fn fetch(url: &str) -> Result<web_sys::Response, LoadError> {
     Ok(response)
 }
 
-/// Downloads `url` whole, reporting bytes as they arrive.
-pub async fn download(url: &str, progress: &dyn Fn(Progress)) -> Result<Vec<u8>, LoadError> {
+/// How many bytes are parsed between two looks at the clock: a network chunk can be megabytes
+/// when the body was buffered while the wasm started, and one piece takes a few milliseconds.
+const PIECE: usize = 64 * 1024;
+
+/// A [`Dataset`] being built from an extract handed over in chunks: the parser, the titles and
+/// yearly columns so far, the bad rows, and how long parsing has held the page since it last
+/// yielded.
+struct Building {
+    parser: ExtractParser,
+    dataset: Dataset,
+    /// Parsing time since the page last had a turn (ms).
+    busy: f64,
+    /// Parsing time in all (ms), for the `parse` measure.
+    parse_ms: f64,
+    /// When the first byte was parsed (`performance.now()`), where the `parse` measure starts.
+    first_parse: Option<f64>,
+}
+
+/// Fewer bytes than any real extract row takes (generated ones average 80): a download's size
+/// divided by this is room for all its titles, reserved at once instead of grown by doubling,
+/// each doubling copying every title so far.
+const MIN_ROW_BYTES: u64 = 64;
+
+impl Building {
+    /// `total`: the input's size when known.
+    fn new(source: String, total: Option<u64>) -> Self {
+        // Capped: a wrong Content-Length must not reserve gigabytes.
+        let rows = total.map_or(0, |total| (total / MIN_ROW_BYTES).min(4_000_000)) as usize;
+        Building {
+            parser: ExtractParser::new(),
+            dataset: Dataset {
+                source,
+                titles: Vec::with_capacity(rows),
+                ..Dataset::default()
+            },
+            busy: 0.0,
+            parse_ms: 0.0,
+            first_parse: None,
+        }
+    }
+
+    /// Rows read so far, good and bad.
+    fn rows(&self) -> u64 {
+        self.dataset.titles.len() as u64 + self.dataset.bad_rows
+    }
+
+    /// Parses `chunk` in pieces of [`PIECE`] bytes, yielding to the page whenever parsing has
+    /// held it for [`SLICE_MS`]. A wrong header stops it with [`LoadError::NotExtract`].
+    async fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+        self.dataset.bytes += chunk.len() as u64;
+        for piece in chunk.chunks(PIECE) {
+            let start = perf::now();
+            self.first_parse.get_or_insert(start);
+            let Building {
+                parser, dataset, ..
+            } = self;
+            parser
+                .push_with(piece, &mut |row| take_row(dataset, row))
+                .map_err(|error| LoadError::NotExtract(error.to_string()))?;
+            let spent = perf::now() - start;
+            self.busy += spent;
+            self.parse_ms += spent;
+            if self.busy > SLICE_MS {
+                yield_now().await;
+                self.busy = 0.0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the input: the last row, the header check of a file without rows, the `parse`
+    /// measure (parsing time in all, from the first byte parsed: with a download it overlaps
+    /// `fetch`).
+    fn finish(mut self) -> Result<Dataset, LoadError> {
+        let start = perf::now();
+        let Building {
+            parser, dataset, ..
+        } = &mut self;
+        parser
+            .finish_with(&mut |row| take_row(dataset, row))
+            .map_err(|error| LoadError::NotExtract(error.to_string()))?;
+        self.parse_ms += perf::now() - start;
+        // The reservation was generous; shrinking a block in place costs no copy.
+        self.dataset.titles.shrink_to_fit();
+        perf::measure_span("parse", self.first_parse.unwrap_or(start), self.parse_ms);
+        Ok(self.dataset)
+    }
+}
+
+/// Adds one parsed row to `dataset`: a title to the titles and the yearly columns, an error to
+/// the bad-row count and, while there are few, to the examples.
+fn take_row(dataset: &mut Dataset, row: ExtractRow) {
+    match row {
+        Ok(title) => {
+            dataset.columns.push(&title);
+            dataset.titles.push(title);
+        }
+        Err(error) => {
+            dataset.bad_rows += 1;
+            if dataset.bad_examples.len() < BAD_ROW_EXAMPLES {
+                dataset.bad_examples.push(error.to_string());
+            }
+        }
+    }
+}
+
+/// Reads `body` chunk by chunk and parses each chunk as it arrives, so parsing runs while the
+/// rest downloads; reports bytes and rows at most every [`PROGRESS_MS`]. `fetch` is measured
+/// from `fetch:start` (marked by the caller) to the last byte.
+async fn stream(
+    body: web_sys::ReadableStream,
+    total: Option<u64>,
+    source: String,
+    progress: &dyn Fn(Progress),
+    broken: &dyn Fn() -> LoadError,
+) -> Result<Dataset, LoadError> {
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| LoadError::Browser("the response body cannot be streamed".into()))?;
+    let mut building = Building::new(source, total);
+    progress(Progress::Download {
+        bytes: 0,
+        total,
+        rows: 0,
+    });
+    // Progress is reported at most every PROGRESS_MS: chunks arrive far more often than a
+    // progress bar can show, and each report re-renders it.
+    let mut reported = perf::now();
+    // Each chunk is copied out of JS memory into this buffer, reused from chunk to chunk.
+    let mut chunk = Vec::new();
+    loop {
+        let read = JsFuture::from(reader.read()).await.map_err(|_| broken())?;
+        let done = Reflect::get(&read, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = Reflect::get(&read, &JsValue::from_str("value")).map_err(|_| broken())?;
+        let array = Uint8Array::new(&value);
+        chunk.resize(array.length() as usize, 0);
+        array.copy_to(&mut chunk);
+        if let Err(error) = building.push(&chunk).await {
+            // Not an extract: the rest of the body is not worth downloading.
+            let _ = reader.cancel();
+            return Err(error);
+        }
+        if perf::now() - reported > PROGRESS_MS {
+            reported = perf::now();
+            progress(Progress::Download {
+                bytes: building.dataset.bytes,
+                total,
+                rows: building.rows(),
+            });
+        }
+    }
+    perf::mark("fetch:end");
+    perf::measure("fetch", "fetch:start", "fetch:end");
+    let dataset = building.finish()?;
+    progress(Progress::Download {
+        bytes: dataset.bytes,
+        total,
+        rows: dataset.titles.len() as u64 + dataset.bad_rows,
+    });
+    Ok(dataset)
+}
+
+/// Downloads `url` and parses it while it downloads, reporting bytes and rows.
+pub async fn load_url(url: &str, progress: &dyn Fn(Progress)) -> Result<Dataset, LoadError> {
     perf::mark("fetch:start");
     let response = fetch(url).await?;
     let total = response
@@ -213,136 +416,68 @@ pub async fn download(url: &str, progress: &dyn Fn(Progress)) -> Result<Vec<u8>,
         .ok()
         .flatten()
         .and_then(|value| value.parse::<u64>().ok());
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
+    let source = display_url(url);
+    let Some(body) = response.body() else {
+        // No body at all (a 204): an empty file, which the parser refuses as such.
+        return parse(Vec::new(), source, progress).await;
+    };
     let broken = || LoadError::Network {
         url: display_url(&absolute(url)),
         origin: origin(),
     };
-    let Some(body) = response.body() else {
-        return Ok(bytes);
-    };
-    let reader: web_sys::ReadableStreamDefaultReader = body
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| LoadError::Browser("the response body cannot be streamed".into()))?;
-    progress(Progress::Download { bytes: 0, total });
-    // Progress is reported at most every PROGRESS_MS: chunks arrive far more often than a
-    // progress bar can show, and each report re-renders it.
-    let mut reported = perf::now();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|_| broken())?;
-        let done = Reflect::get(&chunk, &JsValue::from_str("done"))
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true);
-        if done {
-            break;
-        }
-        let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| broken())?;
-        let array = Uint8Array::new(&value);
-        let start = bytes.len();
-        bytes.resize(start + array.length() as usize, 0);
-        array.copy_to(&mut bytes[start..]);
-        if perf::now() - reported > PROGRESS_MS {
-            reported = perf::now();
-            progress(Progress::Download {
-                bytes: bytes.len() as u64,
-                total,
-            });
-        }
-    }
-    progress(Progress::Download {
-        bytes: bytes.len() as u64,
-        total,
-    });
-    perf::mark("fetch:end");
-    perf::measure("fetch", "fetch:start", "fetch:end");
-    Ok(bytes)
+    stream(body, total, source, progress, &broken).await
 }
 
-/// Reads a local file whole.
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, LoadError> {
+/// Reads a local file and parses it as it is read, the way a download is.
+pub async fn load_file(
+    file: &web_sys::File,
+    progress: &dyn Fn(Progress),
+) -> Result<Dataset, LoadError> {
+    load_stream(
+        file.stream(),
+        Some(file.size() as u64),
+        file.name(),
+        progress,
+    )
+    .await
+}
+
+/// Parses an extract from any byte stream as it is read (a local file's stream, or a test's).
+pub async fn load_stream(
+    body: web_sys::ReadableStream,
+    total: Option<u64>,
+    source: String,
+    progress: &dyn Fn(Progress),
+) -> Result<Dataset, LoadError> {
     perf::mark("fetch:start");
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| LoadError::Browser(format!("{}: the file could not be read", file.name())))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    perf::mark("fetch:end");
-    perf::measure("fetch", "fetch:start", "fetch:end");
-    Ok(bytes)
+    let unreadable = LoadError::Browser(format!("{source}: the file could not be read"));
+    stream(body, total, source, progress, &|| unreadable.clone()).await
 }
 
-/// A reader that counts the bytes it hands out, so parsing can report its position.
-struct Counting {
-    inner: Cursor<Vec<u8>>,
-    read: Rc<Cell<u64>>,
-}
-
-impl Read for Counting {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
-        Ok(n)
-    }
-}
-
-/// Parses an extract in slices of about `SLICE_MS` (40 ms), yielding between them.
+/// Parses an extract already in memory, in slices of about [`SLICE_MS`] that yield between
+/// them: the same parser and slicing as a download.
 pub async fn parse(
     bytes: Vec<u8>,
     source: String,
     progress: &dyn Fn(Progress),
 ) -> Result<Dataset, LoadError> {
-    perf::mark("parse:start");
     let total = bytes.len() as u64;
-    let read = Rc::new(Cell::new(0));
-    let mut rows = ExtractReader::new(Counting {
-        inner: Cursor::new(bytes),
-        read: read.clone(),
-    })
-    .map_err(|error| LoadError::NotExtract(error.to_string()))?;
-    let mut dataset = Dataset {
-        source,
-        bytes: total,
-        ..Dataset::default()
-    };
-    let mut finished = false;
-    while !finished {
-        let deadline = perf::now() + SLICE_MS;
-        loop {
-            match rows.next() {
-                None => {
-                    finished = true;
-                    break;
-                }
-                Some(Ok(title)) => {
-                    dataset.columns.push(&title);
-                    dataset.titles.push(title);
-                }
-                Some(Err(error)) => {
-                    dataset.bad_rows += 1;
-                    if dataset.bad_examples.len() < BAD_ROW_EXAMPLES {
-                        dataset.bad_examples.push(error.to_string());
-                    }
-                }
-            }
-            // Reading the clock costs a JS call: look at it every few hundred rows only.
-            if (dataset.titles.len() + dataset.bad_rows as usize).is_multiple_of(512)
-                && perf::now() > deadline
-            {
-                break;
-            }
-        }
+    let mut building = Building::new(source, Some(total));
+    // One slice of bytes per report: the progress bar moves while the page has a turn.
+    for slice in bytes.chunks(16 * PIECE) {
+        building.push(slice).await?;
         progress(Progress::Parse {
-            bytes: read.get(),
+            bytes: building.dataset.bytes,
             total,
-            rows: dataset.titles.len() as u64 + dataset.bad_rows,
+            rows: building.rows(),
         });
-        if !finished {
-            yield_now().await;
-        }
     }
-    perf::mark("parse:end");
-    perf::measure("parse", "parse:start", "parse:end");
+    let dataset = building.finish()?;
+    progress(Progress::Parse {
+        bytes: total,
+        total,
+        rows: dataset.titles.len() as u64 + dataset.bad_rows,
+    });
     Ok(dataset)
 }
 

@@ -31,6 +31,33 @@ pub fn measure(name: &str, start: &str, end: &str) {
     }
 }
 
+/// `performance.measure("cinelake:<name>", {start, duration})`: a measure of time spent in
+/// pieces (parsing between network chunks), placed where the work started.
+pub fn measure_span(name: &str, start: f64, duration: f64) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(performance) = performance() else {
+        return;
+    };
+    let options = js_sys::Object::new();
+    let set = |key: &str, value: f64| {
+        js_sys::Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_f64(value))
+    };
+    if set("start", start).is_err() || set("duration", duration).is_err() {
+        return;
+    }
+    // web-sys names this overload behind a feature the dashboard does not enable.
+    if let Some(measure) = js_sys::Reflect::get(&performance, &JsValue::from_str("measure"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = measure.call2(
+            &performance,
+            &JsValue::from_str(&format!("cinelake:{name}")),
+            &options,
+        );
+    }
+}
+
 /// Runs `work` between two marks and measures it as `name`.
 pub fn timed<T>(name: &str, work: impl FnOnce() -> T) -> T {
     mark(&format!("{name}:start"));

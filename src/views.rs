@@ -505,15 +505,22 @@ pub fn ProgressView(
         let lang = lang.get();
         match progress.get() {
             None => lang.t(Text::Loading).to_string(),
-            Some(Progress::Download { bytes, total }) => match total {
-                Some(total) => format!(
-                    "{} {} / {}",
-                    lang.t(Text::Downloading),
-                    lang.bytes(bytes),
-                    lang.bytes(total)
-                ),
-                None => format!("{} {}", lang.t(Text::Downloading), lang.bytes(bytes)),
-            },
+            Some(Progress::Download { bytes, total, rows }) => {
+                let mut text = match total {
+                    Some(total) => format!(
+                        "{} {} / {}",
+                        lang.t(Text::Downloading),
+                        lang.bytes(bytes),
+                        lang.bytes(total)
+                    ),
+                    None => format!("{} {}", lang.t(Text::Downloading), lang.bytes(bytes)),
+                };
+                // Rows are parsed as the bytes arrive.
+                if rows > 0 {
+                    text.push_str(&format!(" · {} {}", lang.int(rows), lang.t(Text::Rows)));
+                }
+                text
+            }
             Some(Progress::Parse { rows, .. }) => format!(
                 "{} · {} {}",
                 lang.t(Text::Parsing),
@@ -524,7 +531,7 @@ pub fn ProgressView(
     };
     // `None` leaves the bar indeterminate.
     let fraction = move || match progress.get()? {
-        Progress::Download { bytes, total } => total
+        Progress::Download { bytes, total, .. } => total
             .filter(|t| *t > 0)
             .map(|t| (bytes as f64 / t as f64).min(1.0)),
         Progress::Parse { bytes, total, .. } => Some(if total == 0 {

@@ -87,6 +87,101 @@ async fn parse_counts_titles_and_bad_rows_and_reports_progress() {
     );
 }
 
+/// A byte stream that hands out `bytes` in chunks of `piece` bytes, as a network body does.
+fn stream_of(bytes: &[u8], piece: usize) -> web_sys::ReadableStream {
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen::closure::Closure;
+    let chunks = js_sys::Array::new();
+    for chunk in bytes.chunks(piece) {
+        chunks.push(&js_sys::Uint8Array::from(chunk));
+    }
+    let call = |target: &JsValue, name: &str, args: &js_sys::Array| {
+        let method: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(name))
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        method.apply(target, args).unwrap()
+    };
+    let start = Closure::once_into_js(move |controller: JsValue| {
+        for chunk in chunks.iter() {
+            call(&controller, "enqueue", &js_sys::Array::of1(&chunk));
+        }
+        call(&controller, "close", &js_sys::Array::new());
+    });
+    let source = js_sys::Object::new();
+    js_sys::Reflect::set(&source, &JsValue::from_str("start"), &start).unwrap();
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("ReadableStream"))
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+    js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&source))
+        .unwrap()
+        .unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn a_stream_in_any_chunks_parses_like_bytes_in_memory() {
+    // A BOM, CRLF line ends, quoted fields with commas, quotes and line breaks, bad rows, and
+    // enough rows to span many chunks.
+    let mut text = String::from("\u{feff}");
+    text.push_str(&EXTRACT.replace('\n', "\r\n"));
+    for i in 0..300 {
+        text.push_str(&format!(
+            "movie,tt{i:07},\"Title, \"\"{i}\"\"\r\nsecond line\",,{},,90,Comedy;Drama,{}.{},{}\r\n",
+            1950 + i % 70,
+            1 + i % 9,
+            i % 10,
+            i * 7
+        ));
+        if i % 50 == 0 {
+            text.push_str("series,nm1,bad id,,2000,,,,,\r\n");
+        }
+    }
+    let bytes = text.into_bytes();
+    let in_memory = load::parse(bytes.clone(), "t".into(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(in_memory.titles.len(), 304);
+    assert_eq!(in_memory.bad_rows, 8);
+    let (core_titles, core_errors) = cinelake_core::extract::ExtractReader::new(&bytes[..])
+        .unwrap()
+        .read_all();
+    assert_eq!(in_memory.titles, core_titles);
+    assert_eq!(in_memory.bad_rows, core_errors.len() as u64);
+    for piece in [1, 3, 97, 4096, bytes.len()] {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let progress = |p: Progress| seen.borrow_mut().push(p);
+        let streamed = load::load_stream(
+            stream_of(&bytes, piece),
+            Some(bytes.len() as u64),
+            "t".into(),
+            &progress,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("pieces of {piece}: {e:?}"));
+        assert_eq!(streamed.titles, in_memory.titles, "pieces of {piece}");
+        assert_eq!(streamed.columns.len(), in_memory.columns.len());
+        assert_eq!(streamed.bad_rows, in_memory.bad_rows);
+        assert_eq!(streamed.bad_examples, in_memory.bad_examples);
+        assert_eq!(streamed.bytes, bytes.len() as u64);
+        assert_eq!(
+            seen.borrow().last().copied(),
+            Some(Progress::Download {
+                bytes: bytes.len() as u64,
+                total: Some(bytes.len() as u64),
+                rows: 312
+            }),
+            "pieces of {piece}"
+        );
+    }
+    // A stream that is not an extract is refused at its header, whatever the chunks.
+    let error = load::load_stream(stream_of(b"id|title\n1|x\n", 2), None, "x".into(), &|_| {})
+        .await
+        .expect_err("not an extract");
+    assert!(matches!(error, LoadError::NotExtract(_)), "{error:?}");
+}
+
 #[wasm_bindgen_test]
 async fn parse_refuses_a_file_that_is_not_an_extract() {
     let error = load::parse(

@@ -5,6 +5,10 @@
 //
 // The data starts downloading now, while the wasm compiles: `load::fetch` in the app picks the
 // response up from `window.cinelakePrefetch` when it asks for the same URL.
+//
+// Start-up marks (performance.getEntriesByType('mark')): where the time before the app asks for
+// its data goes — this script running, the bindings imported, the wasm compiled and started.
+performance.mark('cinelake:boot');
 const data = new URLSearchParams(location.search).get('data');
 const url = data || 'manifest.json';
 const response = fetch(url);
@@ -14,4 +18,6 @@ window.cinelakePrefetch = { url, response };
 
 const tag = document.querySelector('script[data-js][data-wasm]');
 const { default: init } = await import(tag.dataset.js);
+performance.mark('cinelake:bindings');
 await init({ module_or_path: tag.dataset.wasm });
+performance.mark('cinelake:started');

@@ -66,7 +66,12 @@ async function measure(browser, url, prefix) {
       // Top-level phases only (the model's steps are in bench/model/browser.mjs).
       if (m.name.startsWith(`${prefix}:`) && !name.includes(':')) phases[name] = (phases[name] ?? 0) + m.duration;
     }
-    return { ready, done: modelEnd ?? ready, startup: fetchStart, phases, state: document.body.dataset.state };
+    // The dashboard's start-up marks (web/boot.js): script running, bindings imported, wasm
+    // compiled and its main run.
+    const marks = Object.fromEntries(
+      ['boot', 'bindings', 'started'].map((name) => [name, performance.getEntriesByName(`${prefix}:${name}`, 'mark')[0]?.startTime]),
+    );
+    return { ready, done: modelEnd ?? ready, startup: fetchStart, marks, phases, state: document.body.dataset.state };
   }, prefix);
   if (result.state !== 'ready' || errors.length) throw new Error(`${url}: ${result.state} ${errors}`);
   // The dashboard only: a filter change (untick Movies) → aggregate + redraw.
@@ -114,12 +119,15 @@ try {
       const phases = Object.fromEntries(Object.keys(rs[0].phases).map((p) => [p, median(rs.map((r) => r.phases[p] ?? 0))]));
       const row = { titles, mb, peer: name, ready: median(rs.map((r) => r.ready)), done: median(rs.map((r) => r.done)), phases };
       if (rs[0].startup !== undefined) row.startup = median(rs.map((r) => r.startup));
+      const markNames = Object.keys(rs[0].marks).filter((m) => rs[0].marks[m] !== undefined);
+      row.marks = Object.fromEntries(markNames.map((m) => [m, median(rs.map((r) => r.marks[m]))]));
       if (rs[0].filterChange !== undefined) row.filterChange = median(rs.map((r) => r.filterChange));
       table.push(row);
       const phaseText = Object.entries(phases).map(([p, v]) => `${p} ${v.toFixed(0)}`).join(', ');
       console.log(
         `${titles} titles (${mb} MB) ${name.padEnd(12)} ready ${row.ready.toFixed(0).padStart(6)} ms  done ${row.done.toFixed(0).padStart(6)} ms  [${phaseText}]` +
           (row.startup !== undefined ? `  data asked at ${row.startup.toFixed(0)} ms` : '') +
+          (markNames.length ? ` (${markNames.map((m) => `${m} ${row.marks[m].toFixed(0)}`).join(', ')})` : '') +
           (row.filterChange !== undefined ? `  filter change ${row.filterChange.toFixed(1)} ms` : ''),
       );
     }

@@ -209,6 +209,55 @@ test('bad rows are counted and shown as text, never run', async () => {
   }
 });
 
+test('a download in small, slow chunks parses as it arrives to the same cards and export', async () => {
+  // Chunks of 97 bytes every 10 ms: records, quoted fields and CRLF pairs split anywhere.
+  const body = fs.readFileSync(path.join(extractDir, 'sample_titles.csv'));
+  const server = http.createServer(async (req, res) => {
+    res.writeHead(200, {
+      'Access-Control-Allow-Origin': '*',
+      'Content-Type': 'text/csv',
+      'Content-Length': body.length,
+    });
+    for (let at = 0; at < body.length; at += 97) {
+      res.write(body.subarray(at, at + 97));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { page, errors } = await openPage(browser);
+    // Every text the progress bar shows on the way, recorded as it changes.
+    await page.addInitScript(() => {
+      window.progressTexts = [];
+      new MutationObserver(() => {
+        const text = document.querySelector('.progress-text')?.textContent;
+        if (text && window.progressTexts.at(-1) !== text) window.progressTexts.push(text);
+      }).observe(document, { childList: true, subtree: true, characterData: true });
+    });
+    const url = `http://127.0.0.1:${server.address().port}/titles.csv`;
+    await page.goto(`${site.url}/?data=${encodeURIComponent(url)}`);
+    await waitForState(page, 'ready');
+    const all = readTotals().find((row) => row.scenario === 'all');
+    assert.deepEqual(await cards(page), expectedCards(all));
+    assert.equal(await exportCsv(page), fs.readFileSync(path.join(expectedDir, 'all.csv'), 'utf8'));
+    // Rows were counted while bytes were still arriving: parsing ran during the download.
+    const texts = await page.evaluate(() => window.progressTexts);
+    const during = texts.filter((t) => /Downloading ([\d.]+ \w?B) \/ /.test(t) && /\d+ rows/.test(t));
+    assert.ok(
+      during.some((t) => {
+        const [, done, total] = t.match(/Downloading (\S+ \w?B) \/ (\S+ \w?B)/);
+        return done !== total;
+      }),
+      `rows shown before the last byte: ${JSON.stringify(texts)}`,
+    );
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 /** A server that answers every request with `status`, optionally without CORS headers. */
 async function statusServer(status, { cors = true } = {}) {
   const server = http.createServer((req, res) => {
