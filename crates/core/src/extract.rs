@@ -567,13 +567,27 @@ fn parse_row(record: Fields<'_>, line: u64, columns: Columns) -> ExtractRow {
         ));
     }
     let mut all = [""; HEADER.len() + TMDB_HEADER.len()];
-    for ((field, name), slot) in record.iter().zip(columns.names()).zip(all.iter_mut()) {
-        *slot = std::str::from_utf8(field).map_err(|_| {
-            error(
-                name,
-                format!("{:?} is not valid UTF-8", String::from_utf8_lossy(field)),
-            )
-        })?;
+    // One UTF-8 check for the whole record, then each field is a slice of it (a slice fails
+    // only where a field's end splits a character): ten checks of a few bytes each cost more
+    // than the check itself (measured: 12% of parsing). Otherwise the fields are checked one
+    // by one, to name the bad one.
+    let whole = std::str::from_utf8(record.bytes).ok().and_then(|text| {
+        let mut start = 0;
+        for (end, slot) in record.ends.iter().zip(all.iter_mut()) {
+            *slot = text.get(start..*end)?;
+            start = *end;
+        }
+        Some(())
+    });
+    if whole.is_none() {
+        for ((field, name), slot) in record.iter().zip(columns.names()).zip(all.iter_mut()) {
+            *slot = std::str::from_utf8(field).map_err(|_| {
+                error(
+                    name,
+                    format!("{:?} is not valid UTF-8", String::from_utf8_lossy(field)),
+                )
+            })?;
+        }
     }
     let (fields, tmdb_fields) = all.split_at(HEADER.len());
     // Both lengths are fixed by the split above, so these conversions cannot fail.
@@ -1256,6 +1270,16 @@ mod tests {
         assert_eq!(
             errors[0].to_string(),
             "line 2: column title: \"caf\u{fffd}\" is not valid UTF-8"
+        );
+        // A character split between two fields: the record as a whole is valid UTF-8, but
+        // neither field is.
+        let mut input = HEAD.as_bytes().to_vec();
+        input.extend_from_slice(b"movie,tt1,x\xc3,\xa9,,,,,,\nmovie,tt2,\xc3\xa9,,,,,,,\n");
+        let (titles, errors) = ExtractReader::new(&input[..]).unwrap().read_all();
+        assert_eq!(titles, [movie("tt2", "é")]);
+        assert_eq!(
+            errors[0].to_string(),
+            "line 2: column title: \"x\u{fffd}\" is not valid UTF-8"
         );
     }
 
