@@ -66,10 +66,10 @@ async function measure(browser, url, prefix) {
       // Top-level phases only (the model's steps are in bench/model/browser.mjs).
       if (m.name.startsWith(`${prefix}:`) && !name.includes(':')) phases[name] = (phases[name] ?? 0) + m.duration;
     }
-    // The dashboard's start-up marks (web/boot.js): script running, bindings imported, wasm
-    // compiled and its main run.
+    // The dashboard's start-up marks: web/boot.js running, its bindings imported, the wasm
+    // compiled and instantiated (main.rs), App mounted (boot.js again).
     const marks = Object.fromEntries(
-      ['boot', 'bindings', 'started'].map((name) => [name, performance.getEntriesByName(`${prefix}:${name}`, 'mark')[0]?.startTime]),
+      ['boot', 'bindings', 'main', 'started'].map((name) => [name, performance.getEntriesByName(`${prefix}:${name}`, 'mark')[0]?.startTime]),
     );
     return { ready, done: modelEnd ?? ready, startup: fetchStart, marks, phases, state: document.body.dataset.state };
   }, prefix);
