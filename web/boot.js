@@ -11,10 +11,43 @@
 performance.mark('cinelake:boot');
 const data = new URLSearchParams(location.search).get('data');
 const url = data || 'manifest.json';
-const response = fetch(url);
+// The body is read from the start into a stream of its own: a body nobody reads stops
+// downloading once the browser's buffer (a few hundred KB) is full, and the app starts reading
+// only once the wasm has started.
+const response = fetch(url).then((answer) =>
+  answer.ok && answer.body
+    ? new Response(drained(answer.body), { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+    : answer,
+);
 // A failure is reported by the app when it awaits the response, not as an unhandled rejection.
 response.catch(() => {});
 window.cinelakePrefetch = { url, response };
+
+/** A stream that reads all of `body` as fast as it arrives and queues it for its reader. */
+function drained(body) {
+  const reader = body.getReader();
+  let cancelled = false;
+  return new ReadableStream({
+    start(controller) {
+      const pump = () =>
+        reader.read().then(
+          ({ done, value }) => {
+            if (cancelled) return undefined;
+            if (done) return controller.close();
+            controller.enqueue(value);
+            return pump();
+          },
+          (error) => cancelled || controller.error(error),
+        );
+      pump();
+    },
+    // The app stops reading a file that is not an extract: so does the download.
+    cancel(reason) {
+      cancelled = true;
+      return reader.cancel(reason);
+    },
+  });
+}
 
 const tag = document.querySelector('script[data-js][data-wasm]');
 const { default: init } = await import(tag.dataset.js);

@@ -3,7 +3,7 @@
 // same run, on generated extracts of about 16k, 115k and 363k titles.
 //
 //   (cd bench/browser && npm ci) && trunk build --release --locked --offline
-//   node bench/browser/run.mjs [--runs 5] [--sizes 16000,115000,363000]
+//   node bench/browser/run.mjs [--runs 5] [--sizes 16000,115000,363000] [--peers dashboard,plain,duckdb-wasm]
 //
 // Extracts come from core's generator through core's own test (`CINELAKE_EXTRACT_OUT`), so they
 // are the titles the e2e tests check. Each run opens a fresh browser context (cold HTTP cache);
@@ -26,6 +26,8 @@ const option = (name, fallback) => {
 };
 const runs = Number(option('runs', '5'));
 const sizes = option('sizes', '16000,115000,363000').split(',').map(Number);
+// `--peers dashboard` (comma-separated names) runs only those, for an A/B of one of them.
+const only = option('peers', '').split(',').filter(Boolean);
 const benchDir = path.join(repoRoot, 'bench', 'browser');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,6 +107,7 @@ try {
       'plain JS': [`${site.url}/bench/plain.html?data=${dataUrl}`, 'bench'],
       'DuckDB-WASM': [`${site.url}/bench/duckdb.html?data=${dataUrl}`, 'bench'],
     };
+    for (const name of Object.keys(peers)) if (only.length && !only.includes(name.split(' ')[0].toLowerCase())) delete peers[name];
     const results = Object.fromEntries(Object.keys(peers).map((k) => [k, []]));
     for (let run = 0; run < runs; run++) {
       // Rotate the order so no peer always runs first (or last) on a warm machine.
