@@ -29,23 +29,25 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
-# Both tools are build-time helpers whose own speed hardly matters (they wrap one wasm file), so
-# they are compiled for a short build rather than a fast binary: trunk's manifest asks for fat LTO
-# and one codegen unit, which alone costs minutes on two cores.
-install_tool() { # install_tool CRATE VERSION [cargo install flags...]
-  local crate=$1 version=$2
-  shift 2
+# Both tools are build-time helpers whose own speed hardly matters, so they are compiled for a
+# short build rather than a fast binary: trunk's manifest asks for fat LTO and one codegen unit,
+# which alone costs minutes on two cores. wasm-bindgen rewrites the whole wasm on every build, so
+# it keeps opt-level 1; trunk only orchestrates (spawns cargo, wasm-bindgen, wasm-opt; hashes and
+# copies a few files), so it is built without optimisation at all.
+install_tool() { # install_tool OPT_LEVEL CRATE VERSION [cargo install flags...]
+  local opt_level=$1 crate=$2 version=$3
+  shift 3
   CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt_level" CARGO_PROFILE_RELEASE_DEBUG=false \
     cargo install --locked --quiet "$crate" --version "$version" "$@"
 }
 if ! have_version wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes on 2 cores)"
-  install_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+  install_tool 1 wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
 fi
 if ! have_version trunk "trunk $TRUNK_VERSION"; then
   log "installing trunk $TRUNK_VERSION (about 5 minutes on 2 cores)"
-  install_tool trunk "$TRUNK_VERSION" --no-default-features
+  install_tool 0 trunk "$TRUNK_VERSION" --no-default-features
 fi
 
 # --- npm tools: binaryen's wasm-opt (Trunk's optimiser) and playwright-core ----------------------
