@@ -39,6 +39,13 @@ pub struct Dataset {
     pub bytes: u64,
 }
 
+impl Dataset {
+    /// Rows read, good and bad.
+    pub fn rows(&self) -> u64 {
+        self.titles.len() as u64 + self.bad_rows
+    }
+}
+
 /// Where loading stands, for the progress bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Progress {
@@ -278,11 +285,6 @@ impl Building {
         }
     }
 
-    /// Rows read so far, good and bad.
-    fn rows(&self) -> u64 {
-        self.dataset.titles.len() as u64 + self.dataset.bad_rows
-    }
-
     /// Parses `chunk` in pieces of [`PIECE`] bytes, yielding to the page whenever parsing has
     /// held it for [`SLICE_MS`]. A wrong header stops it with [`LoadError::NotExtract`].
     async fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
@@ -391,7 +393,7 @@ async fn stream(
             progress(Progress::Download {
                 bytes: building.dataset.bytes,
                 total,
-                rows: building.rows(),
+                rows: building.dataset.rows(),
             });
         }
     }
@@ -401,7 +403,7 @@ async fn stream(
     progress(Progress::Download {
         bytes: dataset.bytes,
         total,
-        rows: dataset.titles.len() as u64 + dataset.bad_rows,
+        rows: dataset.rows(),
     });
     Ok(dataset)
 }
@@ -469,14 +471,14 @@ pub async fn parse(
         progress(Progress::Parse {
             bytes: building.dataset.bytes,
             total,
-            rows: building.rows(),
+            rows: building.dataset.rows(),
         });
     }
     let dataset = building.finish()?;
     progress(Progress::Parse {
         bytes: total,
         total,
-        rows: dataset.titles.len() as u64 + dataset.bad_rows,
+        rows: dataset.rows(),
     });
     Ok(dataset)
 }

@@ -107,10 +107,7 @@ pub fn validate(
     max_errors: usize,
 ) -> Result<Validation, IngestError> {
     let size = std::fs::metadata(path)
-        .map_err(|source| IngestError::Open {
-            path: path.to_owned(),
-            source,
-        })?
+        .map_err(|source| open_error(path, source))?
         .len();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let parts = if size < PARALLEL_MIN_BYTES {
@@ -128,19 +125,11 @@ fn validate_in_parts(
     max_errors: usize,
     parts: usize,
 ) -> Result<Validation, IngestError> {
-    let open = || {
-        std::fs::File::open(path).map_err(|source| IngestError::Open {
-            path: path.to_owned(),
-            source,
-        })
-    };
+    let open = || std::fs::File::open(path).map_err(|source| open_error(path, source));
     let file = open()?;
     let size = file
         .metadata()
-        .map_err(|source| IngestError::Open {
-            path: path.to_owned(),
-            source,
-        })?
+        .map_err(|source| open_error(path, source))?
         .len();
     let name = path
         .file_name()
@@ -153,10 +142,7 @@ fn validate_in_parts(
         let part = validate_part(&mut hashing, &name, kind, true, max_errors)?;
         (hashing.finish(), vec![part])
     } else {
-        let starts = part_starts(file, size, parts).map_err(|source| IngestError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
+        let starts = part_starts(file, size, parts).map_err(|source| open_error(path, source))?;
         std::thread::scope(|scope| {
             let hashing = scope.spawn(|| digest_file(path));
             let readers: Vec<_> = starts
@@ -168,10 +154,7 @@ fn validate_in_parts(
                     scope.spawn(move || -> Result<Part, IngestError> {
                         let mut file = open()?;
                         file.seek(SeekFrom::Start(start))
-                            .map_err(|source| IngestError::Open {
-                                path: path.to_owned(),
-                                source,
-                            })?;
+                            .map_err(|source| open_error(path, source))?;
                         let input = BufReader::with_capacity(1 << 16, file).take(end - start);
                         validate_part(input, name, kind, index == 0, max_errors)
                     })
@@ -204,6 +187,13 @@ fn validate_in_parts(
         })?
     };
     Ok(merge(path, kind, digest, parts, max_errors))
+}
+
+fn open_error(path: &FsPath, source: std::io::Error) -> IngestError {
+    IngestError::Open {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
