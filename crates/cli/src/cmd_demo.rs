@@ -96,13 +96,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
         // Ingest: validated, create-only; identical objects from an earlier run are kept.
         let today = chrono::Utc::now().date_naive();
+        let upload = UploadOptions::default();
         let validations = vec![
-            ingest::validate(&movies, RawKind::Movies, 10)?,
-            ingest::validate(&series, RawKind::Series, 10)?,
+            ingest::validate_for_upload(&movies, RawKind::Movies, 10, upload.part_size)?,
+            ingest::validate_for_upload(&series, RawKind::Series, 10, upload.part_size)?,
         ];
         for planned in ingest::plan(&lake, validations, today, Mode::Strict)? {
-            let report =
-                ingest::upload(&lake, &planned, &UploadOptions::default(), &NoProgress).await?;
+            let report = ingest::upload(&lake, &planned, &upload, &NoProgress).await?;
             let what = match report.outcome {
                 UploadOutcome::Created => "ingested",
                 UploadOutcome::AlreadyPresent => "already present, identical:",

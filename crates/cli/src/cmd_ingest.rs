@@ -76,12 +76,24 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
     .filter_map(|(kind, path)| path.clone().map(|p| (kind, p)))
     .collect();
 
+    let part_size = usize::try_from(args.part_size_mib << 20).context("part size too large")?;
+    // An upload to S3 sends each part with the SHA-256 validation computes for it.
+    let part_checksums =
+        (!args.dry_run && matches!(args.lake, LakeUrl::S3 { .. })).then_some(part_size);
+
     // Validate every file (in parallel: they are independent) before anything is uploaded.
     let max_errors = args.max_errors;
     let validations: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .iter()
-            .map(|(kind, path)| scope.spawn(move || ingest::validate(path, *kind, max_errors)))
+            .map(|(kind, path)| {
+                scope.spawn(move || match part_checksums {
+                    Some(part_size) => {
+                        ingest::validate_for_upload(path, *kind, max_errors, part_size)
+                    }
+                    None => ingest::validate(path, *kind, max_errors),
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
@@ -122,7 +134,7 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
 
     let options = UploadOptions {
         overwrite: args.overwrite,
-        part_size: usize::try_from(args.part_size_mib << 20).context("part size too large")?,
+        part_size,
         concurrency: usize::try_from(args.concurrency).unwrap_or(8),
     };
     let runtime = crate::runtime()?;

@@ -5,8 +5,9 @@
 //! uploaded, and [`plan`] refuses the whole batch if one file fails, so a bad file uploads
 //! nothing. A small file is read once for both validation and hashing (a [`HashingReader`] under
 //! the core's `RawReader`); a large one is validated in parts on every core while another thread
-//! hashes it ([`validate`]). The upload re-hashes what it sends, so what was validated is what is
-//! stored.
+//! hashes it ([`validate`]). For an upload to S3 that hashing pass also computes each multipart
+//! part's SHA-256 ([`validate_for_upload`]); the parts are sent with those checksums, so what was
+//! validated is what is stored (the server, or the upload itself, refuses changed bytes).
 //!
 //! Memory: the core reader holds one bounded buffer and titles are counted as a set of numeric
 //! ids (16 bytes each), not folded into full titles as `cinelake check` does, so ingest stays far
@@ -24,8 +25,8 @@ use crate::error::LakeError;
 use crate::lake::Lake;
 use crate::layout::raw_key;
 use crate::upload::{
-    Digest, HashingReader, Progress, UploadOptions, UploadReport, UploadRequest, digest_file,
-    upload_file,
+    Digest, HashingReader, PartChecksums, Progress, UploadOptions, UploadReport, UploadRequest,
+    digest_file_parts, effective_part_size, upload_file,
 };
 
 /// Why an ingest stopped before uploading.
@@ -87,6 +88,8 @@ pub struct Validation {
     pub titles: u64,
     /// The first rejected rows (up to `max_errors`).
     pub errors: Vec<RowError>,
+    /// The upload's part checksums ([`validate_for_upload`] of a multipart-sized file).
+    pub part_checksums: Option<PartChecksums>,
 }
 
 /// Files at least this large are validated in parts on several threads; below it, one thread
@@ -106,6 +109,27 @@ pub fn validate(
     kind: RawKind,
     max_errors: usize,
 ) -> Result<Validation, IngestError> {
+    validate_with(path, kind, max_errors, None)
+}
+
+/// [`validate`] for a file about to be uploaded to S3 with parts of `part_size` bytes (the
+/// configured size; [`UploadOptions::part_size`]): the hashing pass also computes each part's
+/// SHA-256, which the upload sends so that nothing is hashed twice.
+pub fn validate_for_upload(
+    path: &FsPath,
+    kind: RawKind,
+    max_errors: usize,
+    part_size: usize,
+) -> Result<Validation, IngestError> {
+    validate_with(path, kind, max_errors, Some(part_size))
+}
+
+fn validate_with(
+    path: &FsPath,
+    kind: RawKind,
+    max_errors: usize,
+    part_size: Option<usize>,
+) -> Result<Validation, IngestError> {
     let size = std::fs::metadata(path)
         .map_err(|source| open_error(path, source))?
         .len();
@@ -115,15 +139,21 @@ pub fn validate(
     } else {
         threads
     };
-    validate_in_parts(path, kind, max_errors, parts)
+    // Only a multipart upload has parts; a smaller file goes up in one PUT.
+    let part_size = part_size
+        .filter(|&configured| size > configured as u64)
+        .map(|configured| effective_part_size(configured, size) as u64);
+    validate_in_parts(path, kind, max_errors, parts, part_size)
 }
 
-/// [`validate`] with the number of parts chosen by the caller (1: one thread, no split).
+/// [`validate`] with the number of parts chosen by the caller (1: one thread, no split), and
+/// the checksums of the upload's `upload_part_size`-byte parts when given.
 fn validate_in_parts(
     path: &FsPath,
     kind: RawKind,
     max_errors: usize,
     parts: usize,
+    upload_part_size: Option<u64>,
 ) -> Result<Validation, IngestError> {
     let open = || std::fs::File::open(path).map_err(|source| open_error(path, source));
     let file = open()?;
@@ -137,14 +167,17 @@ fn validate_in_parts(
         .unwrap_or_else(|| path.display().to_string());
     let max_errors = max_errors.max(1);
 
-    let (digest, parts) = if parts <= 1 {
-        let mut hashing = HashingReader::new(file);
+    let ((digest, part_checksums), parts) = if parts <= 1 {
+        let mut hashing = match upload_part_size {
+            Some(size) => HashingReader::with_parts(file, size),
+            None => HashingReader::new(file),
+        };
         let part = validate_part(&mut hashing, &name, kind, true, max_errors)?;
-        (hashing.finish(), vec![part])
+        (hashing.finish_with_parts(), vec![part])
     } else {
         let starts = part_starts(file, size, parts).map_err(|source| open_error(path, source))?;
         std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| digest_file(path));
+            let hashing = scope.spawn(|| digest_file_parts(path, upload_part_size));
             let readers: Vec<_> = starts
                 .iter()
                 .enumerate()
@@ -186,7 +219,9 @@ fn validate_in_parts(
             Ok::<_, IngestError>((digest?, parts))
         })?
     };
-    Ok(merge(path, kind, digest, parts, max_errors))
+    let mut validation = merge(path, kind, digest, parts, max_errors);
+    validation.part_checksums = part_checksums;
+    Ok(validation)
 }
 
 fn open_error(path: &FsPath, source: std::io::Error) -> IngestError {
@@ -312,6 +347,7 @@ fn merge(
         blank_lines: 0,
         titles: 0,
         errors: Vec::new(),
+        part_checksums: None,
     };
     let mut lines_before = 0;
     let mut ids = TitleIds::default();
@@ -385,6 +421,7 @@ impl Planned {
             key: self.key.clone(),
             file: v.path.clone(),
             digest: v.digest.clone(),
+            part_checksums: v.part_checksums.clone(),
             metadata: vec![
                 ("rows".into(), v.rows.to_string()),
                 ("rejected".into(), v.rejected.to_string()),
@@ -487,11 +524,11 @@ mod tests {
     fn validation_in_parts_equals_one_sequential_read() {
         let file = TempFile::new("parts", "movies.csv", &messy_movies());
         let path = &file.path;
-        let one = validate_in_parts(path, RawKind::Movies, 1000, 1).unwrap();
+        let one = validate_in_parts(path, RawKind::Movies, 1000, 1, None).unwrap();
         assert!(one.rejected > 50 && one.blank_lines > 20, "{one:?}");
         assert_eq!(one.titles, 25);
         for parts in [2, 3, 5, 8, 64] {
-            let split = validate_in_parts(path, RawKind::Movies, 1000, parts).unwrap();
+            let split = validate_in_parts(path, RawKind::Movies, 1000, parts, None).unwrap();
             assert_eq!(split.digest, one.digest, "{parts} parts");
             assert_eq!(
                 (split.rows, split.rejected, split.blank_lines, split.titles),
@@ -504,16 +541,46 @@ mod tests {
             );
         }
         // The cap keeps the file's first errors, whichever part they were found in.
-        let capped = validate_in_parts(path, RawKind::Movies, 7, 5).unwrap();
+        let capped = validate_in_parts(path, RawKind::Movies, 7, 5, None).unwrap();
         assert_eq!(capped.errors, one.errors[..7]);
         assert_eq!(capped.rejected, one.rejected);
+    }
+
+    #[test]
+    fn validation_computes_the_upload_parts_checksums() {
+        use sha2::{Digest as _, Sha256};
+        let bytes = messy_movies();
+        let file = TempFile::new("part-sums", "movies.csv", &bytes);
+        // Parts of 1000 bytes: many, the last one shorter.
+        let expected: Vec<[u8; 32]> = bytes
+            .chunks(1000)
+            .map(|chunk| Sha256::digest(chunk).into())
+            .collect();
+        assert!(!bytes.len().is_multiple_of(1000) && expected.len() > 10);
+        for parts in [1, 3] {
+            let validation =
+                validate_in_parts(&file.path, RawKind::Movies, 10, parts, Some(1000)).unwrap();
+            let sums = validation.part_checksums.expect("asked for");
+            assert_eq!(
+                (sums.part_size, &sums.sha256),
+                (1000, &expected),
+                "{parts} parts"
+            );
+        }
+        // Not asked for, or a file that fits in one PUT: none.
+        let plain = validate(&file.path, RawKind::Movies, 10).unwrap();
+        assert_eq!(plain.part_checksums, None);
+        let single = validate_for_upload(&file.path, RawKind::Movies, 10, 5 << 20).unwrap();
+        assert_eq!(single.part_checksums, None);
+        assert_eq!(single.digest, plain.digest);
     }
 
     #[test]
     fn validation_in_parts_reports_a_wrong_header_like_one_read() {
         let file = TempFile::new("parts-header", "series.csv", &messy_movies());
         for parts in [1, 4] {
-            let error = validate_in_parts(&file.path, RawKind::Series, 10, parts).unwrap_err();
+            let error =
+                validate_in_parts(&file.path, RawKind::Series, 10, parts, None).unwrap_err();
             assert!(
                 error.to_string().contains("wrong header")
                     && error.to_string().contains("(a movies header)"),

@@ -318,7 +318,13 @@ fn open_s3(
             source,
         })?;
     let store = Arc::new(store);
-    let admin = S3Admin::new(store.clone(), bucket, &region, endpoint.as_deref());
+    let admin = S3Admin::new(
+        store.clone(),
+        bucket,
+        &region,
+        endpoint.as_deref(),
+        options.retry.clone(),
+    );
     Ok((store, admin))
 }
 

@@ -7,24 +7,26 @@
 //!    so a concurrent writer cannot be overwritten.
 //! 3. Larger files go up as a multipart upload streamed from disk: `concurrency` parts of
 //!    `part_size` bytes in flight at most, so memory stays bounded whatever the file size. Each
-//!    part carries its SHA-256 (`x-amz-checksum-sha256`) and is retried with backoff by
-//!    object_store. Any failure aborts the upload so no parts linger; afterwards every open upload
-//!    of the key is aborted too (one whose creation answer was lost has an id this run never
-//!    saw). If even that cannot reach the server, the next upload of the key finds and aborts the
-//!    leftover.
+//!    part is retried with backoff. Any failure aborts the upload so no parts linger; afterwards
+//!    every open upload of the key is aborted too (one whose creation answer was lost has an id
+//!    this run never saw). If even that cannot reach the server, the next upload of the key finds
+//!    and aborts the leftover.
+//!    - On S3 ([`crate::s3admin`]) each part carries its SHA-256 (`x-amz-checksum-sha256`): the
+//!      one validation computed ([`PartChecksums`]) when given, so nothing is hashed twice and
+//!      the server refuses a part whose bytes changed since validation (a server that does not
+//!      echo the checksum, i.e. does not check it, has the part hashed here instead). The
+//!      completion carries `If-None-Match: *` unless overwriting, so create-only is atomic on
+//!      the server for large files too.
+//!    - On `file://` object_store's multipart writer is used and the file is re-hashed as it is
+//!      read.
 //! 4. The stored object is confirmed afterwards: size, and the SHA-256 recorded in its metadata
 //!    (S3) or recomputed from the stored file (`file://`, which keeps no object metadata). This
 //!    check also decides when a request failed only on the way back: if the answer to the PUT or
 //!    to the completion was lost but the key holds exactly the file, the upload succeeded.
-//!
-//! Create-only and multipart: object_store 0.13 completes multipart uploads without
-//! `If-None-Match` (`CompleteMultipartMode::Overwrite` in its `aws/mod.rs`), so for large files
-//! the create-only guarantee is the check in step 1, made just before the upload starts. Two
-//! ingests racing on the same key can therefore both write; the later one wins and step 4 of the
-//! earlier one reports the mismatch. Every object is still complete or absent.
 
 use std::path::{Path as FsPath, PathBuf};
 
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
@@ -38,6 +40,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::error::LakeError;
 use crate::lake::Lake;
+use crate::s3admin::{CompleteError, OpenUpload, PartAnswer, S3Admin, StartedUpload, StoredPart};
 
 /// The metadata key holding the source's SHA-256 (stored as `x-amz-meta-sha256`).
 pub const SHA256_METADATA: &str = "sha256";
@@ -51,11 +54,60 @@ pub struct Digest {
     pub sha256: String,
 }
 
+/// The SHA-256 of each part of a file cut into `part_size`-byte parts (the last one shorter),
+/// computed while the file is validated so the multipart upload hashes nothing again: each part
+/// is sent with its validation-time checksum, and a server that verifies checksums (S3,
+/// SeaweedFS) refuses a part whose bytes changed since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartChecksums {
+    /// Bytes per part.
+    pub part_size: u64,
+    /// One raw SHA-256 per part, in order.
+    pub sha256: Vec<[u8; 32]>,
+}
+
 /// A reader that hashes what passes through it, so validation and hashing share one read.
+/// With [`HashingReader::with_parts`] it also hashes each part of a multipart upload.
 pub struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
     bytes: u64,
+    parts: Option<PartHasher>,
+}
+
+/// Hashes consecutive `part_size`-byte parts of a stream.
+struct PartHasher {
+    part_size: u64,
+    hasher: Sha256,
+    /// Bytes of the current part hashed so far.
+    filled: u64,
+    done: Vec<[u8; 32]>,
+}
+
+impl PartHasher {
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = usize::try_from(self.part_size - self.filled).unwrap_or(usize::MAX);
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.hasher.update(now);
+            self.filled += now.len() as u64;
+            if self.filled == self.part_size {
+                self.done.push(self.hasher.finalize_reset().into());
+                self.filled = 0;
+            }
+            bytes = rest;
+        }
+    }
+
+    fn finish(mut self) -> PartChecksums {
+        if self.filled > 0 {
+            self.done.push(self.hasher.finalize().into());
+        }
+        PartChecksums {
+            part_size: self.part_size,
+            sha256: self.done,
+        }
+    }
 }
 
 impl<R> HashingReader<R> {
@@ -65,15 +117,35 @@ impl<R> HashingReader<R> {
             inner,
             hasher: Sha256::new(),
             bytes: 0,
+            parts: None,
+        }
+    }
+
+    /// Wraps `inner`, also hashing each `part_size`-byte part (`part_size` > 0).
+    pub fn with_parts(inner: R, part_size: u64) -> Self {
+        HashingReader {
+            parts: Some(PartHasher {
+                part_size: part_size.max(1),
+                hasher: Sha256::new(),
+                filled: 0,
+                done: Vec::new(),
+            }),
+            ..HashingReader::new(inner)
         }
     }
 
     /// The digest of everything read so far.
     pub fn finish(self) -> Digest {
-        Digest {
+        self.finish_with_parts().0
+    }
+
+    /// The digest of everything read so far, and the parts' checksums if asked for.
+    pub fn finish_with_parts(self) -> (Digest, Option<PartChecksums>) {
+        let digest = Digest {
             bytes: self.bytes,
             sha256: hex(&self.hasher.finalize()),
-        }
+        };
+        (digest, self.parts.map(PartHasher::finish))
     }
 }
 
@@ -81,6 +153,9 @@ impl<R: std::io::Read> std::io::Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        if let Some(parts) = &mut self.parts {
+            parts.update(&buf[..n]);
+        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -88,14 +163,26 @@ impl<R: std::io::Read> std::io::Read for HashingReader<R> {
 
 /// Hashes a local file (blocking; call from a blocking context or `spawn_blocking`).
 pub fn digest_file(path: &FsPath) -> Result<Digest, LakeError> {
+    Ok(digest_file_parts(path, None)?.0)
+}
+
+/// Hashes a local file, and each of its `part_size`-byte parts when asked (blocking).
+pub fn digest_file_parts(
+    path: &FsPath,
+    part_size: Option<u64>,
+) -> Result<(Digest, Option<PartChecksums>), LakeError> {
     let read_error = |source| LakeError::Read {
         path: path.to_owned(),
         source,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
-    let mut reader = HashingReader::new(std::io::BufReader::with_capacity(1 << 20, file));
+    let buffered = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut reader = match part_size {
+        Some(size) => HashingReader::with_parts(buffered, size),
+        None => HashingReader::new(buffered),
+    };
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(read_error)?;
-    Ok(reader.finish())
+    Ok(reader.finish_with_parts())
 }
 
 /// Lowercase hex of bytes.
@@ -171,9 +258,13 @@ pub struct UploadRequest {
     pub key: Path,
     /// The local file.
     pub file: PathBuf,
-    /// Its digest, computed beforehand (during validation); the upload re-hashes what it sends
-    /// and refuses to complete if the file changed meanwhile.
+    /// Its digest, computed beforehand (during validation). The upload refuses to complete if the
+    /// file changed meanwhile: the server checks each part against `part_checksums` when given,
+    /// otherwise the upload re-hashes what it sends.
     pub digest: Digest,
+    /// Each multipart part's SHA-256, computed during validation for the upload's part size
+    /// (ignored if the layout differs, or for `file://` lakes).
+    pub part_checksums: Option<PartChecksums>,
     /// Extra object metadata (`x-amz-meta-NAME`), e.g. row counts. `sha256` is added.
     pub metadata: Vec<(String, String)>,
 }
@@ -225,7 +316,13 @@ pub async fn upload_file(
     progress.begin(key.as_ref(), request.digest.bytes);
     let multipart = request.digest.bytes > options.part_size as u64;
     let sent = if multipart {
-        put_multipart(store.as_ref(), request, attributes, options, progress).await
+        match lake.s3_admin() {
+            Some(admin) => {
+                let create_only = outcome == UploadOutcome::Created;
+                put_multipart_s3(admin, request, options, create_only, progress).await
+            }
+            None => put_multipart(store.as_ref(), request, attributes, options, progress).await,
+        }
     } else {
         put_single(store.as_ref(), request, attributes, outcome, progress).await
     };
@@ -347,10 +444,7 @@ async fn put_single(
     let key = &request.key;
     let data = tokio::fs::read(&request.file)
         .await
-        .map_err(|source| LakeError::Read {
-            path: request.file.clone(),
-            source,
-        })?;
+        .map_err(read_error(request))?;
     let digest = Digest {
         bytes: data.len() as u64,
         sha256: hex(&Sha256::digest(&data)),
@@ -386,12 +480,174 @@ async fn put_single(
     }
 }
 
+/// Maps an I/O error on the request's source file.
+fn read_error(request: &UploadRequest) -> impl Fn(std::io::Error) -> LakeError + Copy + '_ {
+    |source| LakeError::Read {
+        path: request.file.clone(),
+        source,
+    }
+}
+
 fn changed_meanwhile(request: &UploadRequest) -> LakeError {
     LakeError::Read {
         path: request.file.clone(),
         source: std::io::Error::other(
             "the file changed after it was validated; nothing was stored",
         ),
+    }
+}
+
+/// The object metadata of an S3 upload: the source SHA-256 and the caller's entries.
+fn s3_metadata(request: &UploadRequest) -> Vec<(String, String)> {
+    let mut metadata = vec![(SHA256_METADATA.to_owned(), request.digest.sha256.clone())];
+    metadata.extend(request.metadata.iter().cloned());
+    metadata
+}
+
+/// A multipart upload to S3 through [`S3Admin`] (see its module docs for why not object_store's):
+/// each part carries the SHA-256 computed during validation, so nothing is hashed again and the
+/// server refuses bytes that changed since; the completion is create-only when `create_only`.
+async fn put_multipart_s3(
+    admin: &S3Admin,
+    request: &UploadRequest,
+    options: &UploadOptions,
+    create_only: bool,
+    progress: &dyn Progress,
+) -> Result<(), LakeError> {
+    let key = request.key.to_string();
+    let part_size = effective_part_size(options.part_size, request.digest.bytes);
+    let parts_expected = request.digest.bytes.div_ceil(part_size as u64);
+    let known = request
+        .part_checksums
+        .as_ref()
+        .filter(|c| c.part_size == part_size as u64 && c.sha256.len() as u64 == parts_expected);
+    let upload = admin
+        .create_multipart_upload(&key, &s3_metadata(request))
+        .await?;
+
+    let sent = async {
+        let read_error = read_error(request);
+        let mut file = tokio::fs::File::open(&request.file)
+            .await
+            .map_err(read_error)?;
+        // Without validation's part checksums the whole file is hashed again as it is read,
+        // to refuse a file that changed since it was validated.
+        let mut rehash: Option<Sha256> = None;
+        let mut bytes = 0u64;
+        let mut stored = Vec::new();
+        let mut in_flight: FuturesUnordered<BoxFuture<'_, Result<(StoredPart, u64), LakeError>>> =
+            FuturesUnordered::new();
+        for number in 1u32.. {
+            let part = read_part(&mut file, part_size).await.map_err(read_error)?;
+            if part.is_empty() {
+                break;
+            }
+            bytes += part.len() as u64;
+            let sha256: [u8; 32] = match known {
+                Some(known) => match known.sha256.get(number as usize - 1) {
+                    Some(sha256) => *sha256,
+                    // More parts than when validated: the file grew.
+                    None => return Err(changed_meanwhile(request)),
+                },
+                None => {
+                    rehash.get_or_insert_with(Sha256::new).update(&part);
+                    Sha256::digest(&part).into()
+                }
+            };
+            // Back-pressure: at most `concurrency` parts in memory besides the one just read.
+            while in_flight.len() >= options.concurrency.max(1) {
+                if let Some(done) = in_flight.next().await {
+                    let (part, len) = done?;
+                    progress.advance(len);
+                    stored.push(part);
+                }
+            }
+            let upload = &upload;
+            in_flight.push(Box::pin(async move {
+                let len = part.len() as u64;
+                let part = send_part(admin, upload, number, part.into(), sha256, request).await?;
+                Ok((part, len))
+            }));
+        }
+        while let Some(done) = in_flight.next().await {
+            let (part, len) = done?;
+            progress.advance(len);
+            stored.push(part);
+        }
+        let rehashed = rehash.map(|h| hex(&h.finalize()));
+        if bytes != request.digest.bytes
+            || rehashed.is_some_and(|sha256| sha256 != request.digest.sha256)
+        {
+            return Err(changed_meanwhile(request));
+        }
+        stored.sort_by_key(|part: &StoredPart| part.number);
+        match admin
+            .complete_multipart_upload(&upload, &stored, create_only)
+            .await
+        {
+            Ok(()) => Ok(()),
+            // The caller checks whether the key holds exactly this file (this completion's
+            // first answer may have been lost) before reporting a conflict.
+            Err(CompleteError::KeyExists) => Err(LakeError::Conflict {
+                key: key.clone(),
+                stored: "written by someone else meanwhile".into(),
+                local: request.digest.sha256.clone(),
+            }),
+            Err(CompleteError::Other(error)) => Err(error),
+        }
+    }
+    .await;
+
+    match sent {
+        Ok(()) => Ok(()),
+        Err(error) => match admin
+            .abort_multipart_upload(&OpenUpload::from(&upload))
+            .await
+        {
+            Ok(()) => Err(error),
+            Err(abort) => Err(LakeError::AbortFailed {
+                key,
+                source: Box::new(error),
+                abort: abort.to_string(),
+            }),
+        },
+    }
+}
+
+/// Uploads one part with its checksum; where the server did not check it, checks it here.
+async fn send_part(
+    admin: &S3Admin,
+    upload: &StartedUpload,
+    number: u32,
+    body: Bytes,
+    sha256: [u8; 32],
+    request: &UploadRequest,
+) -> Result<StoredPart, LakeError> {
+    let matches = |body: &Bytes| <[u8; 32]>::from(Sha256::digest(body)) == sha256;
+    match admin
+        .upload_part(upload, number, body.clone(), &sha256)
+        .await?
+    {
+        PartAnswer::Stored {
+            part,
+            verified: true,
+        } => Ok(part),
+        // A server that ignores checksums (the embedded endpoint's s3s-fs): hash the bytes here.
+        PartAnswer::Stored {
+            part,
+            verified: false,
+        } => {
+            if matches(&body) {
+                Ok(part)
+            } else {
+                Err(changed_meanwhile(request))
+            }
+        }
+        PartAnswer::BadDigest if !matches(&body) => Err(changed_meanwhile(request)),
+        PartAnswer::BadDigest => Err(LakeError::S3Request {
+            what: format!("{}: upload part {number} failed", upload.key),
+            detail: "the server received other bytes than were sent (BadDigest)".into(),
+        }),
     }
 }
 
@@ -421,10 +677,7 @@ async fn put_multipart(
         .map_err(|source| store_error("start multipart upload", source))?;
 
     let sent = async {
-        let read_error = |source| LakeError::Read {
-            path: request.file.clone(),
-            source,
-        };
+        let read_error = read_error(request);
         let mut file = tokio::fs::File::open(&request.file)
             .await
             .map_err(read_error)?;
@@ -485,7 +738,7 @@ const MAX_PARTS: u64 = 10_000;
 
 /// The part size for a file of `bytes`: the configured one, or larger (whole MiB) when the file
 /// would otherwise need more than [`MAX_PARTS`] parts (5 MiB parts reach about 48 GiB).
-fn effective_part_size(configured: usize, bytes: u64) -> usize {
+pub(crate) fn effective_part_size(configured: usize, bytes: u64) -> usize {
     const MIB: u64 = 1 << 20;
     let needed = bytes.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
     configured.max(usize::try_from(needed).unwrap_or(usize::MAX))

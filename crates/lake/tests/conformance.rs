@@ -13,7 +13,8 @@ use chrono::NaiveDate;
 use cinelake_core::Kind;
 use cinelake_core::raw::{Mode, RawKind};
 use cinelake_lake::ingest;
-use cinelake_lake::upload::{digest_file, stored_digest};
+use cinelake_lake::s3admin::{CompleteError, OpenUpload, PartAnswer};
+use cinelake_lake::upload::{digest_file, digest_file_parts, stored_digest};
 use cinelake_lake::{
     Lake, LakeError, NoProgress, Progress, UploadOptions, UploadOutcome, UploadRequest, raw_key,
     upload_file,
@@ -33,7 +34,23 @@ fn request(lake: &Lake, kind: Kind, file: &std::path::Path) -> Result<UploadRequ
         key: lake.key(&raw_key(kind, date())),
         file: file.to_owned(),
         digest: digest_file(file)?,
+        part_checksums: None,
         metadata: vec![("rows".into(), "100".into()), ("titles".into(), "7".into())],
+    })
+}
+
+/// [`request`] with the part checksums validation computes for parts of `part_size` bytes.
+fn request_with_parts(
+    lake: &Lake,
+    kind: Kind,
+    file: &std::path::Path,
+    part_size: usize,
+) -> Result<UploadRequest> {
+    let (digest, part_checksums) = digest_file_parts(file, Some(part_size as u64))?;
+    Ok(UploadRequest {
+        digest,
+        part_checksums,
+        ..request(lake, kind, file)?
     })
 }
 
@@ -201,9 +218,30 @@ async fn conflicting_rerun_is_refused_and_overwrite_replaces(t: Target) -> Resul
 }
 
 async fn multipart_upload_is_verified_and_create_only(t: Target) -> Result<()> {
+    // Parts hashed during the upload (to the movies key), then parts whose checksums validation
+    // computed (to the series key).
+    for with_checksums in [false, true] {
+        multipart_case(&t, with_checksums)
+            .await
+            .map_err(|e| e.context(format!("part checksums from validation: {with_checksums}")))?;
+    }
+    Ok(())
+}
+
+async fn multipart_case(t: &Target, with_checksums: bool) -> Result<()> {
     let dir = TempDir::new("mp")?;
     let big = write_file(dir.path(), "movies.csv", 12 << 20, 1)?;
-    let req = request(&t.lake, Kind::Movie, &big)?;
+    let kind = if with_checksums {
+        Kind::Series
+    } else {
+        Kind::Movie
+    };
+    let req = if with_checksums {
+        request_with_parts(&t.lake, kind, &big, small_parts().part_size)?
+    } else {
+        request(&t.lake, kind, &big)?
+    };
+    ensure!(req.part_checksums.as_ref().map(|c| c.sha256.len()) == with_checksums.then_some(3));
     let parts = Counter::default();
     let report = upload_file(&t.lake, &req, &small_parts(), &parts).await?;
     ensure!(report.outcome == UploadOutcome::Created, "{report:?}");
@@ -228,10 +266,10 @@ async fn multipart_upload_is_verified_and_create_only(t: Target) -> Result<()> {
     let again = upload_file(&t.lake, &req, &small_parts(), &NoProgress).await?;
     ensure!(again.outcome == UploadOutcome::AlreadyPresent);
     let other = write_file(dir.path(), "other.csv", 11 << 20, 2)?;
-    let other = UploadRequest {
-        file: other.clone(),
-        digest: digest_file(&other)?,
-        ..req.clone()
+    let other = if with_checksums {
+        request_with_parts(&t.lake, kind, &other, small_parts().part_size)?
+    } else {
+        request(&t.lake, kind, &other)?
     };
     let refused = upload_file(&t.lake, &other, &small_parts(), &NoProgress).await;
     ensure!(
@@ -278,6 +316,96 @@ async fn file_changed_after_validation_stores_nothing(t: Target) -> Result<()> {
             ensure!(open.is_empty(), "open uploads left: {open:?}");
         }
     }
+    // The part checksums of the validated file, then a part of the file rewritten with other
+    // bytes of the same length: the server (SeaweedFS) or the client (a server that does not
+    // check checksums, file://) notices, and nothing is stored.
+    let file = write_file(dir.path(), "parts.csv", 11 << 20, 4)?;
+    let req = request_with_parts(&t.lake, Kind::Movie, &file, small_parts().part_size)?;
+    let mut bytes = std::fs::read(&file)?;
+    bytes[(5 << 20) + 17] ^= 0xff;
+    std::fs::write(&file, &bytes)?;
+    let result = upload_file(&t.lake, &req, &small_parts(), &NoProgress).await;
+    let text = result
+        .map(|r| format!("{r:?}"))
+        .unwrap_or_else(|e| e.to_string());
+    ensure!(
+        text.contains("the file changed after it was validated"),
+        "part checksums: {text}"
+    );
+    ensure!(keys(&t.lake).await?.is_empty(), "something was stored");
+    if let Some(admin) = t.lake.s3_admin() {
+        let open = admin.list_multipart_uploads("").await?;
+        ensure!(open.is_empty(), "open uploads left: {open:?}");
+    }
+    Ok(())
+}
+
+async fn multipart_completion_is_create_only(t: Target) -> Result<()> {
+    // The race the check before an upload cannot close: the key appears while the parts go up.
+    // The completion's `If-None-Match: *` refuses to replace it (S3 lakes; file:// has no
+    // multipart completion of its own).
+    let Some(admin) = t.lake.s3_admin() else {
+        return Ok(());
+    };
+    let dir = TempDir::new("race")?;
+    let file = write_file(dir.path(), "movies.csv", 11 << 20, 5)?;
+    let req = request_with_parts(&t.lake, Kind::Movie, &file, small_parts().part_size)?;
+    let key = req.key.to_string();
+    let upload = admin.create_multipart_upload(&key, &[]).await?;
+    let bytes = bytes::Bytes::from(std::fs::read(&file)?);
+    let sums = req.part_checksums.clone().expect("multipart-sized");
+    let mut parts = Vec::new();
+    for (index, sha256) in sums.sha256.iter().enumerate() {
+        let start = index * small_parts().part_size;
+        let end = (start + small_parts().part_size).min(bytes.len());
+        match admin
+            .upload_part(&upload, index as u32 + 1, bytes.slice(start..end), sha256)
+            .await?
+        {
+            PartAnswer::Stored { part, .. } => parts.push(part),
+            PartAnswer::BadDigest => anyhow::bail!("part {index} refused"),
+        }
+    }
+    // Someone else writes the key meanwhile.
+    t.lake
+        .store()
+        .put(&req.key, PutPayload::from_static(b"someone else"))
+        .await?;
+    let completed = admin.complete_multipart_upload(&upload, &parts, true).await;
+    ensure!(
+        matches!(completed, Err(CompleteError::KeyExists)),
+        "{completed:?}"
+    );
+    let stored = t.lake.store().get(&req.key).await?.bytes().await?;
+    ensure!(
+        stored.as_ref() == b"someone else",
+        "the other writer's object was replaced"
+    );
+    admin
+        .abort_multipart_upload(&OpenUpload::from(&upload))
+        .await?;
+    // Without the condition the same parts replace it.
+    let upload = admin.create_multipart_upload(&key, &[]).await?;
+    let mut parts = Vec::new();
+    for (index, sha256) in sums.sha256.iter().enumerate() {
+        let start = index * small_parts().part_size;
+        let end = (start + small_parts().part_size).min(bytes.len());
+        if let PartAnswer::Stored { part, .. } = admin
+            .upload_part(&upload, index as u32 + 1, bytes.slice(start..end), sha256)
+            .await?
+        {
+            parts.push(part);
+        }
+    }
+    admin
+        .complete_multipart_upload(&upload, &parts, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let stored = t.lake.store().get(&req.key).await?.bytes().await?;
+    ensure!(
+        stored == bytes,
+        "the unconditional completion stored other bytes"
+    );
     Ok(())
 }
 
@@ -587,6 +715,7 @@ conformance!(
     conflicting_rerun_is_refused_and_overwrite_replaces,
     multipart_upload_is_verified_and_create_only,
     file_changed_after_validation_stores_nothing,
+    multipart_completion_is_create_only,
     create_only_put_refuses_an_existing_key,
     ingest_writes_both_raw_files_with_counts,
     malformed_file_uploads_nothing,
