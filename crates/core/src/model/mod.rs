@@ -29,7 +29,8 @@ pub mod trend;
 use serde::Serialize;
 
 pub use features::{
-    Dataset, Excluded, FEATURE_NAMES, FEATURES, FeatureSet, MAX_FEATURES, Row, TMDB_FEATURES,
+    Dataset, Excluded, FEATURE_NAMES, FEATURES, FeatureColumns, FeatureSet, MAX_FEATURES, Row,
+    TMDB_FEATURES,
 };
 pub use forest::{ForestModel, ForestOptions};
 pub use linear::LinearModel;
@@ -144,6 +145,29 @@ pub fn prepare(titles: &[Title], options: &ModelOptions) -> Result<Prepared, Mod
         return Err(ModelError::NoTmdbData);
     }
     let data = features::dataset(titles, &options.filter, options.features);
+    if data.len() < MIN_ROWS {
+        return Err(ModelError::TooFewRows {
+            usable: data.len(),
+            required: MIN_ROWS,
+        });
+    }
+    let split = split::split(data.len(), options.test_fraction, options.seed)?;
+    Ok(Prepared { data, split })
+}
+
+/// [`prepare`] for the default feature set from packed columns (the dashboard fills them as
+/// it parses): the same rows and split, without walking the titles. Falls back to `titles`
+/// for the TMDB features, which the columns do not hold, and when the columns do not match
+/// the titles one for one.
+pub fn prepare_packed(
+    titles: &[Title],
+    columns: &FeatureColumns,
+    options: &ModelOptions,
+) -> Result<Prepared, ModelError> {
+    if options.features != FeatureSet::Base || columns.len() != titles.len() {
+        return prepare(titles, options);
+    }
+    let data = features::dataset_packed(columns, &options.filter);
     if data.len() < MIN_ROWS {
         return Err(ModelError::TooFewRows {
             usable: data.len(),
@@ -612,5 +636,58 @@ mod tests {
             .filter(|t| t.kind == Kind::Movie && t.year.is_some())
             .count();
         assert_eq!(e.usable + e.excluded.total - e.excluded.no_year, movies);
+    }
+
+    #[test]
+    fn packed_columns_give_the_titles_rows_and_split() {
+        let mut titles = extract_titles(5000, 11);
+        // Every way a title can miss a feature, beside the generator's own gaps.
+        for (i, title) in titles.iter_mut().enumerate() {
+            match i % 50 {
+                1 => title.year = None,
+                2 => title.runtime_minutes = None,
+                3 => title.votes = None,
+                4 => title.rating = None,
+                5 => title.votes = Some(0),
+                6 => title.genres.clear(),
+                _ => {}
+            }
+        }
+        let columns = FeatureColumns::from_titles(&titles);
+        let filters = [
+            Filter::default(),
+            Filter {
+                kinds: [false, true],
+                ..Filter::default()
+            },
+            Filter {
+                groups: [true, false, true, false],
+                years: (1990, 2010),
+                min_votes: 500,
+                ..Filter::default()
+            },
+        ];
+        for filter in filters {
+            let options = ModelOptions {
+                filter: filter.clone(),
+                ..ModelOptions::default()
+            };
+            let packed = prepare_packed(&titles, &columns, &options).unwrap();
+            assert_eq!(packed, prepare(&titles, &options).unwrap(), "{filter:?}");
+            assert!(packed.data.excluded.total > 0 || filter != Filter::default());
+        }
+        // The whole evaluation is the same, bit for bit.
+        let options = ModelOptions::default();
+        let prepared = prepare_packed(&titles, &columns, &options).unwrap();
+        let fitted = fit(&prepared, &options).unwrap();
+        let predicted = fitted.predict_test(&prepared).unwrap();
+        let packed = assess(&titles, &prepared, &fitted, &predicted, &options);
+        assert_eq!(packed, evaluate(&titles, &options).unwrap());
+        // Columns that do not match the titles are not trusted.
+        let short = FeatureColumns::from_titles(&titles[..100]);
+        assert_eq!(
+            prepare_packed(&titles, &short, &options).unwrap(),
+            prepare(&titles, &options).unwrap()
+        );
     }
 }
