@@ -61,10 +61,16 @@ async fn train(
     status: RwSignal<Status>,
 ) {
     let current = move || generation.get_untracked() == run;
-    // Let the page paint the "training" state before the first heavy step.
-    load::yield_now().await;
-    if !current() {
-        return;
+    // The forest takes long enough to show its progress: let the page paint the "training"
+    // state before the first heavy step. The linear fit does not wait: it takes a few frames at
+    // most (16–130 ms at 16k–363k titles on first run), and yielding first made the browser
+    // paint the page once more before it (a frame of 15–35 ms in a trace at 16k titles, after
+    // the charts were drawn) for a state nobody sees; its result is drawn in the same frame.
+    if options.kind == ModelKind::Forest {
+        load::yield_now().await;
+        if !current() {
+            return;
+        }
     }
     let started = perf::now();
     // Time spent computing, without the yields (what the page is blocked for in total).
@@ -72,7 +78,9 @@ async fn train(
     let mut segment = started;
     perf::mark("model:start");
     let result = async {
-        let prepared = perf::timed("model:prepare", || model::prepare(&data.titles, &options))?;
+        let prepared = perf::timed("model:prepare", || {
+            model::prepare_packed(&data.titles, &data.features, &options)
+        })?;
         let (x, y, rows) = (&prepared.data.x, &prepared.data.y, &prepared.split.train);
         let width = prepared.data.width();
         let fitted = match options.kind {

@@ -149,6 +149,11 @@ async fn a_stream_in_any_chunks_parses_like_bytes_in_memory() {
         .read_all();
     assert_eq!(in_memory.titles, core_titles);
     assert_eq!(in_memory.bad_rows, core_errors.len() as u64);
+    // The model's packed columns are filled as the titles load, one for one.
+    assert_eq!(
+        in_memory.features,
+        cinelake_core::model::FeatureColumns::from_titles(&core_titles)
+    );
     for piece in [1, 3, 97, 4096, bytes.len()] {
         let seen = std::cell::RefCell::new(Vec::new());
         let progress = |p: Progress| seen.borrow_mut().push(p);
@@ -465,4 +470,21 @@ async fn charts_draw_and_map_pixels_back_to_years() {
         Palette::of(Theme::Dark),
     )
     .unwrap();
+}
+
+#[wasm_bindgen_test]
+fn reserving_the_heap_grows_the_memory_once_for_later_allocations() {
+    let pages = || core::arch::wasm32::memory_size(0);
+    const MIB: u64 = 1 << 20;
+    let before = pages();
+    load::reserve_heap(64 * MIB);
+    let reserved = pages();
+    assert!(
+        (reserved - before) * 65536 >= 64 * MIB as usize,
+        "{before} → {reserved} pages"
+    );
+    // Allocations that fit in the reserved room do not grow the memory again.
+    let blocks: Vec<Vec<u8>> = (0..48).map(|_| Vec::with_capacity(MIB as usize)).collect();
+    assert_eq!(pages(), reserved);
+    drop(blocks);
 }
