@@ -36,6 +36,20 @@ const categories = [
   'toplevel',
 ];
 
+/** What kind of work a trace event is, for the breakdown by interval. */
+function category(name) {
+  if (name === 'wasm.CompileLazy') return 'wasm lazy compile';
+  if (/^(v8\.)?wasm\./.test(name)) return 'wasm stream compile';
+  if (['UpdateLayoutTree', 'Layout', 'RecalculateStyles'].includes(name)) return 'style+layout';
+  if (['Paint', 'PrePaint', 'Layerize', 'Commit', 'UpdateLayer', 'PaintImage', 'CompositeLayers'].includes(name)) return 'paint+commit';
+  if (/GC|Scavenge|MarkCompact/.test(name)) return 'gc';
+  if (['ParseHTML', 'ParseAuthorStyleSheet'].includes(name)) return 'html+css parse';
+  if (/mojo|SimpleWatcher|DocumentLoader|Resource|Navigation/i.test(name)) return 'loading+ipc';
+  if (['RunTask', 'ThreadControllerImpl::RunTask'].includes(name)) return 'task (unlabelled)';
+  if (/FunctionCall|callFunction|Microtask|EvaluateScript|evaluateModule|TimerFire|FireAnimationFrame|EventDispatch|BytecodeBudgetInterrupt|compile|Compile/.test(name)) return 'script (wasm + js)';
+  return 'other';
+}
+
 /** Self time per event name on one thread's events (complete events, properly nested). */
 function analyse(events, origin, end) {
   const slices = events
@@ -44,6 +58,8 @@ function analyse(events, origin, end) {
   const self = new Map();
   const tasks = [];
   const stack = [];
+  // Self-time pieces [start, end, name] for the breakdown by interval.
+  const pieces = [];
   const add = (name, us) => self.set(name, (self.get(name) ?? 0) + us);
   for (const e of slices) {
     while (stack.length && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop();
@@ -55,6 +71,7 @@ function analyse(events, origin, end) {
       tasks.push({ ts: e.ts, dur: e.dur, children: new Map() });
     }
     add(e.name, e.dur);
+    pieces.push({ start: e.ts, end: e.ts + e.dur, name: e.name, depth: stack.length });
     if (stack.length) {
       const task = tasks.at(-1);
       if (!['RunTask', 'ThreadControllerImpl::RunTask'].includes(e.name)) {
@@ -66,7 +83,27 @@ function analyse(events, origin, end) {
   }
   let busy = 0;
   for (const t of tasks) busy += Math.min(t.ts + t.dur, end) - Math.max(t.ts, origin);
-  return { self, tasks, busy };
+  return { self, tasks, busy, pieces };
+}
+
+/** Self time per category inside [from, to) (µs), and the idle time there. */
+function breakdown(pieces, from, to) {
+  // Each piece's self time = its span minus its direct children's spans, clipped to the window.
+  const clip = (a, b) => Math.max(0, Math.min(b, to) - Math.max(a, from));
+  const byCategory = new Map();
+  let busy = 0;
+  const stack = [];
+  for (const p of pieces) {
+    while (stack.length && stack.at(-1).end <= p.start) stack.pop();
+    const own = clip(p.start, p.end);
+    if (stack.length) {
+      const parent = stack.at(-1);
+      byCategory.set(category(parent.name), (byCategory.get(category(parent.name)) ?? 0) - own);
+    } else busy += own;
+    byCategory.set(category(p.name), (byCategory.get(category(p.name)) ?? 0) + own);
+    stack.push(p);
+  }
+  return { byCategory, idle: to - from - busy };
 }
 
 const site = await serve({ '/': distDir });
@@ -96,11 +133,22 @@ try {
     const origin = boot.ts - marks['cinelake:boot'] * 1000;
     const end = origin + marks['cinelake:model:end'] * 1000;
     const mainEvents = events.filter((e) => e.pid === main.pid && e.tid === main.tid);
-    const { self, tasks, busy } = analyse(mainEvents, origin, end);
+    const { self, tasks, busy, pieces } = analyse(mainEvents, origin, end);
     const ms = (us) => (us / 1000).toFixed(1);
     console.log(`\n${titles} titles, run ${run + 1}: navigation → model:end ${ms(end - origin)} ms, main thread busy ${ms(busy)} ms, idle ${ms(end - origin - busy)} ms`);
     console.log('marks:', Object.entries(marks).map(([k, v]) => `${k.replace('cinelake:', '')} ${v.toFixed(0)}`).join(', '));
     console.log('measures:', measures.filter(([n]) => !n.includes('model:')).map(([n, s, d]) => `${n.replace('cinelake:', '')} @${s.toFixed(0)}+${d.toFixed(0)}`).join(', '));
+    // Between start-up marks and phase ends: where each stretch of time went.
+    const at = (name) => origin + marks[`cinelake:${name}`] * 1000;
+    const stops = [['navigation', origin], ['boot.js runs', at('boot')], ['wasm started (main)', at('main')], ['App mounted', at('started')],
+      ['last byte parsed', at('fetch:end')], ['charts drawn (ready)', at('ready')], ['model done', end]];
+    const kinds = ['script (wasm + js)', 'wasm lazy compile', 'wasm stream compile', 'style+layout', 'paint+commit', 'gc', 'html+css parse', 'loading+ipc', 'task (unlabelled)', 'other'];
+    console.log(`interval (ms): ${['span', ...kinds, 'idle'].join(' | ')}`);
+    for (let i = 1; i < stops.length; i++) {
+      const [from, to] = [stops[i - 1][1], stops[i][1]];
+      const { byCategory, idle } = breakdown(pieces, from, to);
+      console.log(`  ${stops[i - 1][0]} → ${stops[i][0]}: ${ms(to - from)} | ${kinds.map((c) => ms(byCategory.get(c) ?? 0)).join(' | ')} | ${ms(idle)}`);
+    }
     console.log('self time on the main thread (ms, ≥ 1):');
     for (const [name, us] of [...self].sort((a, b) => b[1] - a[1])) if (us >= 1000) console.log(`  ${ms(us).padStart(7)}  ${name}`);
     console.log('tasks ≥ 2 ms (start ms after navigation, duration, largest inner events):');
