@@ -648,7 +648,10 @@ fn parse_row(record: Fields<'_>, line: u64, columns: Columns) -> ExtractRow {
     let genres = if genres.is_empty() {
         Vec::new()
     } else {
-        let list: Vec<String> = genres.split(';').map(str::to_string).collect();
+        // Sized exactly: collecting from `split` starts at room for four, twice the usual one
+        // or two genres, and the dashboard keeps hundreds of thousands of these lists.
+        let mut list = Vec::with_capacity(genres.bytes().filter(|&b| b == b';').count() + 1);
+        list.extend(genres.split(';').map(str::to_string));
         if list.iter().any(String::is_empty) {
             return Err(error("genres", format!("{genres:?} has an empty genre")));
         }
