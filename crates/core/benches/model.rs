@@ -1,9 +1,11 @@
 //! The dashboard's model on 100k generated titles (`generate::extract_titles(100_000, 42)`).
 //!
 //! - `linear/evaluate`: features + split + closed-form OLS + metrics + residuals (what the
-//!   dashboard runs on every model change); `linear/fit_only`: the OLS alone on the 80k
-//!   training rows; peer `linear/smartcore_qr`: smartcore's `LinearRegression` (QR) on the same
-//!   rows, to show the closed form is not the slow part.
+//!   dashboard runs on every model change); `linear/evaluate_packed`: the same from
+//!   `FeatureColumns` packed beforehand (the dashboard's path); `linear/prepare` and
+//!   `linear/prepare_packed`: the features and split alone, each way; `linear/fit_only`: the
+//!   OLS alone on the 80k training rows; peer `linear/smartcore_qr`: smartcore's
+//!   `LinearRegression` (QR) on the same rows, to show the closed form is not the slow part.
 //! - `forest/evaluate`: the default forest (20 trees, depth 7, two features per split, grown in
 //!   chunks of 4: `model::forest`'s histogram trees); peer `forest/smartcore_one_call`: a forest
 //!   of the same shape grown by smartcore in one call.
@@ -47,6 +49,40 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("evaluate", |b| {
         b.iter(|| black_box(model::evaluate(&titles, &linear_options).unwrap().metrics))
+    });
+    // The dashboard's path: the features from columns packed while the titles loaded.
+    let columns = model::FeatureColumns::from_titles(&titles);
+    group.bench_function("evaluate_packed", |b| {
+        b.iter(|| {
+            let prepared = model::prepare_packed(&titles, &columns, &linear_options).unwrap();
+            let fitted = model::fit(&prepared, &linear_options).unwrap();
+            let predicted = fitted.predict_test(&prepared).unwrap();
+            black_box(
+                model::assess(&titles, &prepared, &fitted, &predicted, &linear_options).metrics,
+            )
+        })
+    });
+    group.bench_function("prepare", |b| {
+        b.iter(|| {
+            black_box(
+                model::prepare(&titles, &linear_options)
+                    .unwrap()
+                    .split
+                    .test
+                    .len(),
+            )
+        })
+    });
+    group.bench_function("prepare_packed", |b| {
+        b.iter(|| {
+            black_box(
+                model::prepare_packed(&titles, &columns, &linear_options)
+                    .unwrap()
+                    .split
+                    .test
+                    .len(),
+            )
+        })
     });
     group.bench_function("fit_only", |b| {
         b.iter(|| black_box(linear::fit_linear(x, y, train, FEATURES).unwrap()))
