@@ -496,7 +496,7 @@ pub async fn load_stream(
     stream(body, total, source, progress, &|| unreadable.clone()).await
 }
 
-/// Parses an extract already in memory, in slices of about [`SLICE_MS`] that yield between
+/// Parses an extract already in memory, in slices of about `SLICE_MS` (40 ms) that yield between
 /// them: the same parser and slicing as a download.
 pub async fn parse(
     bytes: Vec<u8>,
