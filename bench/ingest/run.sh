@@ -77,29 +77,35 @@ unset AWS_PROFILE
 "$aws" --endpoint-url "$AWS_ENDPOINT_URL" s3 mb s3://bench >/dev/null
 
 # --- runs ------------------------------------------------------------------------------------
-# "wall_seconds max_rss_kb" from a /usr/bin/time -v report.
+# "wall_seconds max_rss_kb cpu_seconds" from a /usr/bin/time -v report (cpu = user + system).
 parse_time() {
   awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; w = s }
               /Maximum resident set size/ { r = $2 }
-              END { printf "%.2f %d\n", w, r }' "$1"
+              /User time \(seconds\)|System time \(seconds\)/ { c += $2 }
+              END { printf "%.2f %d %.2f\n", w, r, c }' "$1"
 }
 
-run_one() { # name, then the command
+# SeaweedFS's CPU time so far (user + system, clock ticks), every thread of `weed mini`.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$weed_pid/stat"; }
+
+run_one() { # name, then the command; prints "wall rss cpu server_cpu"
   local name=$1; shift
+  local before; before=$(server_ticks)
   /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
-  parse_time "$work/time.txt"
+  local after; after=$(server_ticks)
+  echo "$(parse_time "$work/time.txt") $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')"
 }
 
-declare -a t_dry t_ingest t_aws r_dry r_ingest r_aws
+declare -a t_dry t_ingest t_aws r_dry r_ingest r_aws c_dry c_ingest c_aws s_ingest s_aws
 for i in $(seq 1 "$RUNS"); do
   echo "== run $i of $RUNS" >&2
-  read -r w r < <(run_one dry "$bin" ingest --lake s3://bench/cinelake --movies "$movies" --date 2030-01-0$i --dry-run)
-  t_dry+=("$w"); r_dry+=("$r")
-  read -r w r < <(run_one ingest "$bin" ingest --lake s3://bench/cinelake --movies "$movies" --date 2030-01-0$i $INGEST_ARGS)
-  t_ingest+=("$w"); r_ingest+=("$r")
-  read -r w r < <(run_one aws "$aws" s3 cp "$movies" "s3://bench/aws/run$i/movies.csv" --only-show-errors)
-  t_aws+=("$w"); r_aws+=("$r")
-  echo "   dry-run ${t_dry[-1]} s, ingest ${t_ingest[-1]} s (${r_ingest[-1]} KB), aws ${t_aws[-1]} s (${r_aws[-1]} KB)" >&2
+  read -r w r c _ < <(run_one dry "$bin" ingest --lake s3://bench/cinelake --movies "$movies" --date 2030-01-0$i --dry-run)
+  t_dry+=("$w"); r_dry+=("$r"); c_dry+=("$c")
+  read -r w r c sv < <(run_one ingest "$bin" ingest --lake s3://bench/cinelake --movies "$movies" --date 2030-01-0$i $INGEST_ARGS)
+  t_ingest+=("$w"); r_ingest+=("$r"); c_ingest+=("$c"); s_ingest+=("$sv")
+  read -r w r c sv < <(run_one aws "$aws" s3 cp "$movies" "s3://bench/aws/run$i/movies.csv" --only-show-errors)
+  t_aws+=("$w"); r_aws+=("$r"); c_aws+=("$c"); s_aws+=("$sv")
+  echo "   dry-run ${t_dry[-1]} s, ingest ${t_ingest[-1]} s (${r_ingest[-1]} KB, CPU ${c_ingest[-1]} s, server ${s_ingest[-1]} s), aws ${t_aws[-1]} s (${r_aws[-1]} KB, CPU ${c_aws[-1]} s, server ${s_aws[-1]} s)" >&2
   # Keep the server's disk use flat between runs.
   "$aws" s3 rm --recursive --only-show-errors s3://bench/ >&2
 done
@@ -113,9 +119,11 @@ rss() { printf '%s\n' "$@" | sort -g | tail -1 | awk '{ printf "%.0f", $1 / 1024
 cat <<MD
 File: \`cinelake gen --kind movies --seed 7\`, $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB). Server: SeaweedFS $(weed version 2>/dev/null | head -1 | awk '{print $3}') \`weed mini\` on loopback. $RUNS runs, interleaved.
 
-| command | median wall | throughput | peak RSS (max of runs) | runs (s) |
-|---|---|---|---|---|
-| \`cinelake ingest --movies F $INGEST_ARGS\` (validate + hash + upload + verify) | ${m_ingest} s | $(mib "$m_ingest") MiB/s | $(rss "${r_ingest[@]}") MB | ${t_ingest[*]} |
-| \`aws s3 cp F s3://…\` (awscli $AWSCLI_VERSION, default settings) | ${m_aws} s | $(mib "$m_aws") MiB/s | $(rss "${r_aws[@]}") MB | ${t_aws[*]} |
-| \`cinelake ingest --dry-run\` (validate + hash only) | ${m_dry} s | $(mib "$m_dry") MiB/s | $(rss "${r_dry[@]}") MB | ${t_dry[*]} |
+| command | median wall | throughput | peak RSS (max of runs) | client CPU (median, user + sys) | SeaweedFS CPU (median) | runs (s) |
+|---|---|---|---|---|---|---|
+| \`cinelake ingest --movies F $INGEST_ARGS\` (validate + hash + upload + verify) | ${m_ingest} s | $(mib "$m_ingest") MiB/s | $(rss "${r_ingest[@]}") MB | $(median "${c_ingest[@]}") s | $(median "${s_ingest[@]}") s | ${t_ingest[*]} |
+| \`aws s3 cp F s3://…\` (awscli $AWSCLI_VERSION, default settings) | ${m_aws} s | $(mib "$m_aws") MiB/s | $(rss "${r_aws[@]}") MB | $(median "${c_aws[@]}") s | $(median "${s_aws[@]}") s | ${t_aws[*]} |
+| \`cinelake ingest --dry-run\` (validate + hash only) | ${m_dry} s | $(mib "$m_dry") MiB/s | $(rss "${r_dry[@]}") MB | $(median "${c_dry[@]}") s | – | ${t_dry[*]} |
+
+ingest / aws = $(awk -v a="$m_ingest" -v b="$m_aws" 'BEGIN { printf "%.2f", a / b }')
 MD

@@ -10,7 +10,7 @@
 //! validated is what is stored (the server, or the upload itself, refuses changed bytes).
 //!
 //! Memory: the core reader holds one bounded buffer and titles are counted as a set of numeric
-//! ids (16 bytes each), not folded into full titles as `cinelake check` does, so ingest stays far
+//! ids (8 bytes each), not folded into full titles as `cinelake check` does, so ingest stays far
 //! under 100 MB even for multi-gigabyte files.
 
 use std::collections::HashSet;
@@ -364,25 +364,49 @@ fn merge(
         lines_before += part.lines;
         ids.extend(part.ids);
     }
-    validation.titles = ids.len();
+    validation.titles = ids.count();
     validation
 }
 
-/// Distinct title ids. Ids are `tt` + digits: stored as (digit count, value) packed in a `u128`
-/// (16 bytes) so tens of millions of rows cost little memory; unusually long ids fall back to text.
-#[derive(Default)]
+/// Distinct title ids. Ids are `tt` + digits, kept as (digit count, value) packed in a `u64` and
+/// appended to a vector that is sorted and deduplicated whenever it has doubled since the last
+/// time: 8 bytes per title instead of a hash set's ~35 (its table plus empty slots), and an
+/// append instead of a random access into a table bigger than the cache (the set's inserts were
+/// 9 % of ingest's CPU time). Ids with more than 15 digits fall back to text.
 struct TitleIds {
-    numeric: HashSet<u128>,
+    numeric: Vec<u64>,
+    /// The vector is compacted when its length reaches this.
+    compact_at: usize,
     text: HashSet<Box<str>>,
 }
 
+/// The first compaction's length (8 MiB of ids); later ones at twice the compacted length.
+const TITLE_IDS_FIRST_COMPACTION: usize = 1 << 20;
+
+impl Default for TitleIds {
+    fn default() -> Self {
+        TitleIds::compacting_at(TITLE_IDS_FIRST_COMPACTION)
+    }
+}
+
 impl TitleIds {
+    fn compacting_at(first: usize) -> Self {
+        TitleIds {
+            numeric: Vec::new(),
+            compact_at: first.max(1),
+            text: HashSet::new(),
+        }
+    }
+
     fn insert(&mut self, id: &str) {
         let digits = id.strip_prefix("tt").unwrap_or(id);
-        match digits.parse::<u128>() {
-            // 10^36 < 2^120: the digit count fits in the top 8 bits, so "tt01" and "tt1" differ.
-            Ok(value) if digits.len() <= 36 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-                self.numeric.insert(((digits.len() as u128) << 120) | value);
+        match digits.parse::<u64>() {
+            // 10^15 < 2^50: the digit count fits above the value, so "tt01" and "tt1" differ.
+            Ok(value) if digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                self.numeric.push(((digits.len() as u64) << 56) | value);
+                if self.numeric.len() >= self.compact_at {
+                    self.compact();
+                }
             }
             _ => {
                 self.text.insert(id.into());
@@ -390,17 +414,25 @@ impl TitleIds {
         }
     }
 
-    fn len(&self) -> u64 {
+    fn compact(&mut self) {
+        self.numeric.sort_unstable();
+        self.numeric.dedup();
+        self.compact_at = self.compact_at.max(self.numeric.len() * 2);
+    }
+
+    /// The number of distinct ids.
+    fn count(mut self) -> u64 {
+        self.compact();
         (self.numeric.len() + self.text.len()) as u64
     }
 
-    /// Adds another part's ids, growing the larger set.
-    fn extend(&mut self, mut other: TitleIds) {
-        if other.numeric.len() > self.numeric.len() {
-            std::mem::swap(&mut self.numeric, &mut other.numeric);
-        }
+    /// Adds another part's ids.
+    fn extend(&mut self, other: TitleIds) {
         self.numeric.extend(other.numeric);
         self.text.extend(other.text);
+        if self.numeric.len() >= self.compact_at {
+            self.compact();
+        }
     }
 }
 
@@ -609,9 +641,16 @@ mod tests {
     #[test]
     fn title_ids_count_distinct_ids_exactly() {
         let check = |ids: &[&str], expected: u64| {
-            let mut set = TitleIds::default();
-            ids.iter().for_each(|id| set.insert(id));
-            assert_eq!(set.len(), expected, "{ids:?}");
+            // Compacting at every size, never, and every few ids: the same count.
+            for first in [1, 3, usize::MAX] {
+                let mut set = TitleIds::compacting_at(first);
+                ids.iter().for_each(|id| set.insert(id));
+                assert_eq!(
+                    set.count(),
+                    expected,
+                    "{ids:?}, first compaction at {first}"
+                );
+            }
         };
         check(&[], 0);
         check(&["tt0000009", "tt0000009", "tt0000574"], 2);
@@ -624,5 +663,25 @@ mod tests {
             ],
             2,
         );
+        // The longest packed id, and the shortest that falls back to text.
+        check(
+            &[
+                "tt999999999999999",
+                "tt0999999999999999",
+                "tt999999999999999",
+            ],
+            2,
+        );
+        // Interleaved repeats across compactions, and parts merged.
+        let ids: Vec<String> = (0..1000)
+            .map(|i| format!("tt{:07}", (i * 7) % 300))
+            .collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        check(&refs, 300);
+        let (mut first, mut second) = (TitleIds::compacting_at(50), TitleIds::compacting_at(7));
+        refs[..600].iter().for_each(|id| first.insert(id));
+        refs[400..].iter().for_each(|id| second.insert(id));
+        first.extend(second);
+        assert_eq!(first.count(), 300);
     }
 }
