@@ -33,15 +33,19 @@ use crate::error::LakeError;
 use crate::lake::RetryOptions;
 
 /// Retries of the bucket-level requests (list, abort, bucket configuration): all idempotent,
-/// and 4 retries (0.2 s to 1.6 s apart) ride out a server restart of a few seconds.
+/// and 5 retries (0.2 s to 3.2 s apart, 6.2 s in all) ride out a server restart of a few seconds.
 const ADMIN_RETRY: RetryOptions = RetryOptions {
-    max_retries: 4,
+    max_retries: 5,
     timeout: Duration::from_secs(60),
 };
 /// The pause before the first retry; it doubles each time up to [`MAX_RETRY_PAUSE`].
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
 /// The longest pause between two attempts.
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(10);
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one request may take, body and answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// The S3 checksum header ingest sends with every part.
 const CHECKSUM_SHA256: &str = "x-amz-checksum-sha256";
 
@@ -141,7 +145,13 @@ impl S3Admin {
         };
         S3Admin {
             store,
-            client: reqwest::Client::new(),
+            // No request may hang forever: a server that stops answering is cut off and the
+            // request retried. Generous, since eight 5 MiB parts may share a slow uplink.
+            client: reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
             bucket: bucket.to_owned(),
             region: region.to_owned(),
             bucket_url,
