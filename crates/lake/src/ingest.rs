@@ -10,8 +10,8 @@
 //! validated is what is stored (the server, or the upload itself, refuses changed bytes).
 //!
 //! Memory: the core reader holds one bounded buffer and titles are counted as a set of numeric
-//! ids (about a byte each for a sorted file), not folded into full titles as `cinelake check` does, so ingest stays far
-//! under 100 MB even for multi-gigabyte files.
+//! ids (about a byte each for a sorted file), not folded into full titles as `cinelake check`
+//! does, so ingest stays far under 100 MB even for multi-gigabyte files.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
