@@ -99,13 +99,23 @@ impl Filter {
     /// [`Filter::keeps`] for a caller that already knows the title's genre group (working it
     /// out compares strings, so hot loops do it once).
     pub fn keeps_grouped(&self, title: &Title, group: GenreGroup) -> bool {
-        let Some(year) = title.year else {
-            return false;
-        };
-        self.keeps_kind(title.kind)
+        title
+            .year
+            .is_some_and(|year| self.keeps_values(title.kind, group, year.get(), title.votes))
+    }
+
+    /// [`Filter::keeps`] on a title's values (for packed titles, such as the model's columns).
+    pub fn keeps_values(
+        &self,
+        kind: Kind,
+        group: GenreGroup,
+        year: u16,
+        votes: Option<u64>,
+    ) -> bool {
+        self.keeps_kind(kind)
             && self.keeps_group(group)
-            && (self.years.0..=self.years.1).contains(&year.get())
-            && title.votes.unwrap_or(0) >= self.min_votes
+            && (self.years.0..=self.years.1).contains(&year)
+            && votes.unwrap_or(0) >= self.min_votes
     }
 }
 

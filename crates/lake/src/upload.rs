@@ -304,12 +304,8 @@ pub async fn upload_file(
 
     let mut attributes = Attributes::new();
     if lake.has_object_metadata() {
-        attributes.insert(
-            Attribute::Metadata(SHA256_METADATA.into()),
-            request.digest.sha256.clone().into(),
-        );
-        for (k, v) in &request.metadata {
-            attributes.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
+        for (k, v) in s3_metadata(request) {
+            attributes.insert(Attribute::Metadata(k.into()), v.into());
         }
     }
 
@@ -497,7 +493,7 @@ fn changed_meanwhile(request: &UploadRequest) -> LakeError {
     }
 }
 
-/// The object metadata of an S3 upload: the source SHA-256 and the caller's entries.
+/// The object metadata of an upload (S3 only): the source SHA-256 and the caller's entries.
 fn s3_metadata(request: &UploadRequest) -> Vec<(String, String)> {
     let mut metadata = vec![(SHA256_METADATA.to_owned(), request.digest.sha256.clone())];
     metadata.extend(request.metadata.iter().cloned());

@@ -95,6 +95,17 @@ pub struct Excluded {
     pub no_tmdb: Option<usize>,
 }
 
+impl Excluded {
+    /// Counts one title that passed the filter but misses what is flagged.
+    fn count_missing(&mut self, year: bool, runtime: bool, votes: bool, rating: bool) {
+        self.total += 1;
+        self.no_year += usize::from(year);
+        self.no_runtime += usize::from(runtime);
+        self.no_votes += usize::from(votes);
+        self.no_rating += usize::from(rating);
+    }
+}
+
 /// The usable rows: features, target, and where each row came from.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
@@ -291,10 +302,7 @@ fn add_packed_block(data: &mut Dataset, first: usize, titles: &[Packed], filter:
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     for (index, title) in (first..).zip(titles) {
         if let Some(year) = title.year
-            && !(filter.keeps_kind(title.kind)
-                && filter.keeps_group(title.group)
-                && (filter.years.0..=filter.years.1).contains(&year)
-                && title.votes.unwrap_or(0) >= filter.min_votes)
+            && !filter.keeps_values(title.kind, title.group, year, title.votes)
         {
             data.excluded.filtered += 1;
             continue;
@@ -315,14 +323,12 @@ fn add_packed_block(data: &mut Dataset, first: usize, titles: &[Packed], filter:
                 data.y.push(rating.value());
                 data.source.push(index);
             }
-            _ => {
-                let excluded = &mut data.excluded;
-                excluded.total += 1;
-                excluded.no_year += usize::from(title.year.is_none());
-                excluded.no_runtime += usize::from(title.runtime.is_none());
-                excluded.no_votes += usize::from(title.votes.is_none());
-                excluded.no_rating += usize::from(title.rating.is_none());
-            }
+            _ => data.excluded.count_missing(
+                title.year.is_none(),
+                title.runtime.is_none(),
+                title.votes.is_none(),
+                title.rating.is_none(),
+            ),
         }
     }
 }
@@ -345,11 +351,12 @@ fn add_block(data: &mut Dataset, first: usize, titles: &[Title], filter: &Filter
             }
             _ => {
                 let excluded = &mut data.excluded;
-                excluded.total += 1;
-                excluded.no_year += usize::from(title.year.is_none());
-                excluded.no_runtime += usize::from(title.runtime_minutes.is_none());
-                excluded.no_votes += usize::from(title.votes.is_none());
-                excluded.no_rating += usize::from(title.rating.is_none());
+                excluded.count_missing(
+                    title.year.is_none(),
+                    title.runtime_minutes.is_none(),
+                    title.votes.is_none(),
+                    title.rating.is_none(),
+                );
                 if let Some(no_tmdb) = &mut excluded.no_tmdb {
                     *no_tmdb += usize::from(tmdb_features(title).is_none());
                 }

@@ -144,7 +144,14 @@ pub fn prepare(titles: &[Title], options: &ModelOptions) -> Result<Prepared, Mod
     if options.features == FeatureSet::Tmdb && !titles.iter().any(|t| t.tmdb.is_some()) {
         return Err(ModelError::NoTmdbData);
     }
-    let data = features::dataset(titles, &options.filter, options.features);
+    split_rows(
+        features::dataset(titles, &options.filter, options.features),
+        options,
+    )
+}
+
+/// Splits the usable rows; fewer than [`MIN_ROWS`] is an error.
+fn split_rows(data: features::Dataset, options: &ModelOptions) -> Result<Prepared, ModelError> {
     if data.len() < MIN_ROWS {
         return Err(ModelError::TooFewRows {
             usable: data.len(),
@@ -167,15 +174,7 @@ pub fn prepare_packed(
     if options.features != FeatureSet::Base || columns.len() != titles.len() {
         return prepare(titles, options);
     }
-    let data = features::dataset_packed(columns, &options.filter);
-    if data.len() < MIN_ROWS {
-        return Err(ModelError::TooFewRows {
-            usable: data.len(),
-            required: MIN_ROWS,
-        });
-    }
-    let split = split::split(data.len(), options.test_fraction, options.seed)?;
-    Ok(Prepared { data, split })
+    split_rows(features::dataset_packed(columns, &options.filter), options)
 }
 
 /// A fitted model.
