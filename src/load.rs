@@ -372,7 +372,7 @@ fn take_row(dataset: &mut Dataset, row: ExtractRow) {
     match row {
         Ok(title) => {
             let group = title.genre_group();
-            dataset.columns.push(&title);
+            dataset.columns.push_grouped(&title, group);
             dataset.features.push_grouped(&title, group);
             dataset.titles.push(title);
         }

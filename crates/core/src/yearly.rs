@@ -145,10 +145,16 @@ impl Columns {
     }
 
     pub fn push(&mut self, title: &Title) {
+        self.push_grouped(title, title.genre_group());
+    }
+
+    /// [`Columns::push`] for a caller that already knows the title's genre group (working it out
+    /// compares strings; the dashboard's loader needs it for the model's columns too).
+    pub fn push_grouped(&mut self, title: &Title, group: GenreGroup) {
         self.year.push(title.year.map_or(0, |year| year.get()));
         // Both indices are below 4, so the class fits a u8.
         self.class
-            .push((kind_index(title.kind) * 4 + group_index(title.genre_group())) as u8);
+            .push((kind_index(title.kind) * 4 + group_index(group)) as u8);
         self.rating
             .push(title.rating.map_or(0, |rating| rating.tenths()));
         self.votes.push(title.votes.unwrap_or(0));
