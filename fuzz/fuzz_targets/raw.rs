@@ -12,14 +12,16 @@
 //! gives; the counts add up (rows = accepted + rejected, errors kept = min(rejected, cap), titles
 //! ≤ accepted rows, rows + blank lines ≤ lines); error lines are increasing and within the file;
 //! the verdict follows the mode; every folded title either round-trips through the dashboard
-//! extract or is refused by its writer with a reason.
+//! extract or is refused by its writer with a reason; `RawReader::next_checked` (ingest's
+//! verdict-only path) accepts and rejects exactly the rows `next_row` does, with the same errors.
 #![no_main]
 
 use std::io::{self, Read};
 
 use cinelake_core::extract::{ExtractError, ExtractReader, ExtractWriter};
 use cinelake_core::raw::{
-    CheckOptions, MOVIES_HEADER, Mode, RawError, RawKind, RawSummary, SERIES_HEADER, check,
+    CheckOptions, MOVIES_HEADER, Mode, RawError, RawKind, RawReader, RawSummary, ReaderOptions,
+    SERIES_HEADER, check,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -36,6 +38,34 @@ impl Read for Pieces<'_> {
         self.data = &self.data[n..];
         Ok(n)
     }
+}
+
+/// Reads the input twice, typing every row and asking only for verdicts, and asserts they agree.
+fn assert_checked_agrees(input: &[u8], piece: usize, expect: Option<RawKind>) {
+    let open = || {
+        RawReader::new(
+            Pieces { data: input, piece },
+            "fuzz.csv",
+            &ReaderOptions { expect },
+        )
+    };
+    let (Ok(mut typed), Ok(mut checked)) = (open(), open()) else {
+        return;
+    };
+    loop {
+        match (typed.next_row(), checked.next_checked()) {
+            (None, None) => break,
+            (Some(Ok(Ok(row))), Some(Ok(Ok(id)))) => assert_eq!(row.id.as_bytes(), id),
+            (Some(Ok(Err(a))), Some(Ok(Err(b)))) => assert_eq!(a, b),
+            (a, b) => panic!(
+                "next_row and next_checked disagree: {:?} vs {:?}",
+                a.map(|r| r.map(|r| r.map(|row| row.line))),
+                b.map(|r| r.map(|r| r.map(<[u8]>::to_vec)))
+            ),
+        }
+    }
+    assert_eq!(typed.line(), checked.line());
+    assert_eq!(typed.blank_lines(), checked.blank_lines());
 }
 
 /// Everything a summary says, as comparable text.
@@ -105,6 +135,7 @@ fuzz_target!(|data: &[u8]| {
         &options,
     );
     assert_eq!(describe(&at_once), describe(&in_pieces), "piece {piece}");
+    assert_checked_agrees(&input, piece, expect);
 
     let summary = match at_once {
         Ok(summary) => summary,

@@ -1,9 +1,10 @@
 //! Raw parsing throughput on a generated 250k-title movies.csv (about 1.2 M rows), in MB/s.
 //!
-//! `raw_reader` types every row (the reader alone); `check` also folds rows into titles (what
-//! `cinelake check` does); `csv_byte_records` is the peer: the `csv` crate's plain record
-//! iteration over the same bytes (`|` delimiter, no quoting, no typing), the floor a general CSV
-//! parser sets. Run with `cargo bench -p cinelake-core --bench raw_parse`.
+//! `raw_reader` types every row (the reader alone); `raw_checked` gives only each row's verdict
+//! and title id (`RawReader::next_checked`, what `cinelake ingest` validates with); `check` also
+//! folds rows into titles (what `cinelake check` does); `csv_byte_records` is the peer: the `csv`
+//! crate's plain record iteration over the same bytes (`|` delimiter, no quoting, no typing), the
+//! floor a general CSV parser sets. Run with `cargo bench -p cinelake-core --bench raw_parse`.
 
 use std::hint::black_box;
 
@@ -30,6 +31,18 @@ fn raw_parse(c: &mut Criterion) {
                 votes += row.unwrap().unwrap().votes.unwrap_or(0);
             }
             black_box(votes)
+        })
+    });
+
+    group.bench_function("raw_checked", |b| {
+        b.iter(|| {
+            let mut reader =
+                RawReader::new(&bytes[..], "movies.csv", &ReaderOptions::default()).unwrap();
+            let mut id_bytes = 0usize;
+            while let Some(row) = reader.next_checked() {
+                id_bytes += row.unwrap().unwrap().len();
+            }
+            black_box(id_bytes)
         })
     });
 

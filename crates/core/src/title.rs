@@ -82,22 +82,23 @@ impl Rating {
     /// Parses `7`, `7.5` (one decimal at most), as the raw files and the extract write ratings.
     /// Anything else (`7,5`, `7.55`, `11`, `-1`, empty) is `None`.
     pub fn parse(text: &str) -> Option<Rating> {
-        let (whole, fraction) = match text.split_once('.') {
-            Some((whole, fraction)) => (whole, fraction),
-            None => (text, "0"),
+        Rating::parse_ascii(text.as_bytes())
+    }
+
+    /// [`Rating::parse`] on bytes, for readers that check fields before any text exists.
+    pub fn parse_ascii(bytes: &[u8]) -> Option<Rating> {
+        let (whole, fraction): (&[u8], &[u8]) = match bytes.iter().position(|&b| b == b'.') {
+            Some(dot) => (&bytes[..dot], &bytes[dot + 1..]),
+            None => (bytes, b"0"),
         };
-        if whole.is_empty()
-            || whole.len() > 2
-            || fraction.len() != 1
-            || !whole.bytes().all(|b| b.is_ascii_digit())
-            || !fraction.bytes().all(|b| b.is_ascii_digit())
-        {
-            return None;
-        }
-        // Both parts are 1–2 ASCII digits, so these parses cannot fail and cannot overflow u8.
-        let whole: u8 = whole.parse().ok()?;
-        let fraction: u8 = fraction.parse().ok()?;
-        Rating::from_tenths(whole.checked_mul(10)?.checked_add(fraction)?)
+        let digit = |b: u8| b.is_ascii_digit().then(|| u16::from(b - b'0'));
+        // At most 99.9: 999 tenths, so u16 holds any of it.
+        let tenths = match (whole, fraction) {
+            (&[w], &[f]) => digit(w)? * 10 + digit(f)?,
+            (&[w1, w2], &[f]) => digit(w1)? * 100 + digit(w2)? * 10 + digit(f)?,
+            _ => return None,
+        };
+        Rating::from_tenths(u8::try_from(tenths).ok()?)
     }
 
     pub fn tenths(self) -> u8 {
@@ -245,6 +246,9 @@ mod tests {
         check("", None);
         check("\\N", None);
         check("100", None);
+        check("99.9", None);
+        check("7.5.5", None);
+        check("09.5", Some(95));
     }
 
     #[test]

@@ -301,15 +301,17 @@ fn validate_part<R: Read>(
     let mut ids = TitleIds::default();
     // A title's rows (one per artist) come together: the set is asked only when the id changes,
     // which spares about four in five hash-set inserts.
-    let mut previous_id = String::new();
-    while let Some(row) = reader.next_row() {
+    let mut previous_id = Vec::new();
+    // Only the verdict and the id are needed here: `next_checked` applies every rule of
+    // `next_row` without typing a good row's fields (a third less work per row).
+    while let Some(row) = reader.next_checked() {
         rows += 1;
         match row? {
-            Ok(row) => {
-                if row.id != previous_id {
-                    ids.insert(row.id);
+            Ok(id) => {
+                if id != previous_id {
+                    ids.insert(id);
                     previous_id.clear();
-                    previous_id.push_str(row.id);
+                    previous_id.extend_from_slice(id);
                 }
             }
             Err(error) => {
@@ -386,7 +388,7 @@ struct TitleIds {
     others: Vec<u64>,
     /// `others` is compacted when its length reaches this.
     compact_at: usize,
-    text: HashSet<Box<str>>,
+    text: HashSet<Box<[u8]>>,
 }
 
 /// The first compaction's length (8 MiB of ids); later ones at twice the compacted length.
@@ -410,16 +412,16 @@ impl TitleIds {
         }
     }
 
-    fn insert(&mut self, id: &str) {
-        let digits = id.strip_prefix("tt").unwrap_or(id);
-        match digits.parse::<u64>() {
-            // 10^15 < 2^50: the digit count fits above the value, so "tt01" and "tt1" differ.
-            Ok(value) if digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-                self.insert_packed(((digits.len() as u64) << 56) | value);
-            }
-            _ => {
-                self.text.insert(id.into());
-            }
+    fn insert(&mut self, id: &[u8]) {
+        let digits = id.strip_prefix(b"tt").unwrap_or(id);
+        // 10^15 < 2^50: the digit count fits above the value, so "tt01" and "tt1" differ.
+        if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
+            let value = digits
+                .iter()
+                .fold(0u64, |value, &d| value * 10 + u64::from(d - b'0'));
+            self.insert_packed(((digits.len() as u64) << 56) | value);
+        } else {
+            self.text.insert(id.into());
         }
     }
 
@@ -749,7 +751,7 @@ mod tests {
             // Compacting at every size, never, and every few ids: the same count.
             for first in [1, 3, usize::MAX] {
                 let mut set = TitleIds::compacting_at(first);
-                ids.iter().for_each(|id| set.insert(id));
+                ids.iter().for_each(|id| set.insert(id.as_bytes()));
                 assert_eq!(
                     set.count(),
                     expected,
@@ -784,8 +786,12 @@ mod tests {
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         check(&refs, 300);
         let (mut first, mut second) = (TitleIds::compacting_at(50), TitleIds::compacting_at(7));
-        refs[..600].iter().for_each(|id| first.insert(id));
-        refs[400..].iter().for_each(|id| second.insert(id));
+        refs[..600]
+            .iter()
+            .for_each(|id| first.insert(id.as_bytes()));
+        refs[400..]
+            .iter()
+            .for_each(|id| second.insert(id.as_bytes()));
         first.extend(second);
         assert_eq!(first.count(), 300);
     }
@@ -796,7 +802,7 @@ mod tests {
         for i in 0..100_000u32 {
             // Each title's rows together, ids ascending with gaps of 3, as in IMDb's exports.
             for _ in 0..4 {
-                ids.insert(&format!("tt{:07}", i * 3));
+                ids.insert(format!("tt{:07}", i * 3).as_bytes());
             }
         }
         // One byte per gap, and nine for the first id (its digit count sits in the top bits).
@@ -828,7 +834,7 @@ mod tests {
             let mut whole = TitleIds::compacting_at(first_compaction);
             for range in bounds.windows(2) {
                 let mut part = TitleIds::compacting_at(first_compaction);
-                ids[range[0]..range[1]].iter().for_each(|id| part.insert(id));
+                ids[range[0]..range[1]].iter().for_each(|id| part.insert(id.as_bytes()));
                 whole.extend(part);
             }
             proptest::prop_assert_eq!(whole.count(), expected);

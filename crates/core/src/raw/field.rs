@@ -1,7 +1,11 @@
 //! Typing one raw line: splitting on `|` and the per-column rules of the module docs' table.
 //!
-//! Each parser returns the reason text on failure; [`parse_row`] adds the file, line and column.
+//! Each rule works on the field's bytes and returns the reason text on failure; [`parse_row`]
+//! adds the file, line and column. [`row_passes`] applies the same rules without building a row
+//! or any message, for a caller that only needs the verdict (ingest's validation).
 
+use std::borrow::Cow;
+use std::ops::{Index, Range, RangeFrom};
 use std::sync::Arc;
 
 use super::{ARTIST_YEAR_MAX, ARTIST_YEAR_MIN, Artist, NULL, RawKind, RawRow, RowError};
@@ -113,34 +117,40 @@ pub(super) fn parse_row<'a>(
         ));
     }
 
-    // Reads movies column `index` with `parse`, naming the column on failure.
+    // Checks movies column `index` with `rule`, naming the column on failure, and gives the
+    // rule's value.
     macro_rules! field {
-        ($index:expr, $parse:expr) => {{
+        ($index:expr, $rule:expr) => {{
             let at = columns.at($index);
-            $parse(fields[at]).map_err(|reason| fail(Some(columns.names[at]), reason))?
+            $rule(fields[at].as_bytes()).map_err(|reason| fail(Some(columns.names[at]), reason))?
         }};
     }
-    let id = field!(0, title_id);
-    let title = field!(1, required_text);
-    let original_title = field!(2, |f| Ok::<_, String>(nullable(f)));
+    field!(0, title_id);
+    let id = fields[0];
+    field!(1, required_text);
+    let title = fields[1];
+    let original_title = nullable(fields[2]);
     let year = field!(3, title_year);
     let end_year = match kind {
         RawKind::Movies => None,
         RawKind::Series => {
-            title_year(fields[4]).map_err(|reason| fail(Some("anoTermino"), reason))?
+            title_year(fields[4].as_bytes()).map_err(|reason| fail(Some("anoTermino"), reason))?
         }
     };
     let runtime_minutes = field!(4, whole::<u32>);
-    let genres = field!(5, genre_list);
+    field!(5, genre_list);
+    let genres = List::of(fields[columns.at(5)]);
     let rating = field!(6, rating);
     let votes = field!(7, whole::<u64>);
-    let category = field!(8, |f| Ok::<_, String>(nullable(f)));
-    let character = field!(9, |f| Ok::<_, String>(nullable(f)));
-    let name = field!(10, |f| Ok::<_, String>(nullable(f)));
+    let category = nullable(fields[columns.at(8)]);
+    let character = nullable(fields[columns.at(9)]);
+    let name = nullable(fields[columns.at(10)]);
     let birth_year = field!(11, artist_year);
     let death_year = field!(12, artist_year);
-    let professions = field!(13, plain_list);
-    let known_for = field!(14, title_id_list);
+    field!(13, plain_list);
+    let professions = List::of(fields[columns.at(13)]);
+    field!(14, title_id_list);
+    let known_for = List::of(fields[columns.at(14)]);
     Ok(RawRow {
         line,
         id,
@@ -164,16 +174,45 @@ pub(super) fn parse_row<'a>(
     })
 }
 
+/// Whether `line`, known to be valid UTF-8, passes every rule [`parse_row`] applies, and if so
+/// its title id: the same rules, without building the row or any message. A caller that gets
+/// `None` asks [`parse_row`] for the reason.
+pub(super) fn row_passes(line: &[u8], kind: RawKind) -> Option<&[u8]> {
+    let columns = Columns::of(kind);
+    let mut fields: [&[u8]; 16] = [&[]; 16];
+    if split_bars(line, &mut fields) != columns.names.len() {
+        return None;
+    }
+    let field = |index: usize| fields[columns.at(index)];
+    let passes = title_id(field(0)).is_ok()
+        && required_text(field(1)).is_ok()
+        && title_year(field(3)).is_ok()
+        && (kind == RawKind::Movies || title_year(fields[4]).is_ok())
+        && whole::<u32>(field(4)).is_ok()
+        && genre_list(field(5)).is_ok()
+        && rating(field(6)).is_ok()
+        && whole::<u64>(field(7)).is_ok()
+        && artist_year(field(11)).is_ok()
+        && artist_year(field(12)).is_ok()
+        && plain_list(field(13)).is_ok()
+        && title_id_list(field(14)).is_ok();
+    passes.then_some(fields[0])
+}
+
 /// Splits `line` on `|` into `fields` (the first 16 fields; the rest are only counted) and
 /// returns the number of fields.
 ///
 /// Eight bytes at a time (SWAR): a line has about fifteen short fields, and a `memchr` call per
 /// field (a dispatched SIMD routine) cost a quarter of the reader's time; `str::split` was slower
-/// still. A `|` is ASCII, so every cut is a char boundary.
-fn split_bars<'a>(line: &'a str, fields: &mut [&'a str; 16]) -> usize {
+/// still. A `|` is ASCII, so every cut of a `str` is a char boundary. Generic so that
+/// [`parse_row`] splits text and [`row_passes`] bytes with the same code.
+fn split_bars<'a, T>(line: &'a T, fields: &mut [&'a T; 16]) -> usize
+where
+    T: AsRef<[u8]> + Index<Range<usize>, Output = T> + Index<RangeFrom<usize>, Output = T> + ?Sized,
+{
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let bytes = line.as_bytes();
+    let bytes = line.as_ref();
     let mut count = 0;
     let mut from = 0;
     let mut cut = |at: usize, count: &mut usize| {
@@ -213,36 +252,63 @@ fn nullable(field: &str) -> Option<&str> {
     (field != NULL).then_some(field)
 }
 
-fn title_id(field: &str) -> Result<&str, String> {
-    if crate::extract::is_title_id(field) {
-        Ok(field)
+impl<'a> List<'a> {
+    /// A list field that passed its rule: empty when null.
+    fn of(field: &'a str) -> List<'a> {
+        List(if field == NULL { "" } else { field })
+    }
+}
+
+/// The field as text for a message: every field [`parse_row`] reports was checked to be UTF-8,
+/// so this copies nothing and replaces nothing there.
+fn text(field: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(field)
+}
+
+fn is_null(field: &[u8]) -> bool {
+    field == NULL.as_bytes()
+}
+
+/// `tt` followed by one or more ASCII digits (as [`crate::extract::is_title_id`] on text).
+fn is_title_id(field: &[u8]) -> bool {
+    field
+        .strip_prefix(b"tt")
+        .is_some_and(|digits| !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+}
+
+fn title_id(field: &[u8]) -> Result<(), String> {
+    if is_title_id(field) {
+        Ok(())
     } else {
         Err(format!(
-            "{field:?} is not an IMDb title id (tt followed by digits)"
+            "{:?} is not an IMDb title id (tt followed by digits)",
+            text(field)
         ))
     }
 }
 
-fn required_text(field: &str) -> Result<&str, String> {
-    match field {
-        "" => Err("is empty but a title is required".to_string()),
-        NULL => Err("is null (\\N) but a title is required".to_string()),
-        text => Ok(text),
+fn required_text(field: &[u8]) -> Result<(), String> {
+    if field.is_empty() {
+        Err("is empty but a title is required".to_string())
+    } else if is_null(field) {
+        Err("is null (\\N) but a title is required".to_string())
+    } else {
+        Ok(())
     }
 }
 
 /// One or more ASCII digits fitting `T`.
-pub(super) fn whole<T: TryFrom<u64>>(field: &str) -> Result<Option<T>, String> {
-    if field == NULL {
+pub(super) fn whole<T: TryFrom<u64>>(field: &[u8]) -> Result<Option<T>, String> {
+    if is_null(field) {
         return Ok(None);
     }
     // One pass accumulating the value; `str::parse` would scan the digits a second time.
     let mut value: u64 = 0;
     let mut overflow = false;
-    for &b in field.as_bytes() {
+    for &b in field {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
-            return Err(format!("{field:?} is not a whole number"));
+            return Err(format!("{:?} is not a whole number", text(field)));
         }
         match value
             .checked_mul(10)
@@ -253,15 +319,15 @@ pub(super) fn whole<T: TryFrom<u64>>(field: &str) -> Result<Option<T>, String> {
         }
     }
     if field.is_empty() {
-        return Err(format!("{field:?} is not a whole number"));
+        return Err(format!("{:?} is not a whole number", text(field)));
     }
     match T::try_from(value) {
         Ok(value) if !overflow => Ok(Some(value)),
-        _ => Err(format!("{field:?} is too large")),
+        _ => Err(format!("{:?} is too large", text(field))),
     }
 }
 
-fn title_year(field: &str) -> Result<Option<Year>, String> {
+fn title_year(field: &[u8]) -> Result<Option<Year>, String> {
     match whole::<u32>(field)? {
         None => Ok(None),
         Some(value) => u16::try_from(value)
@@ -270,7 +336,8 @@ fn title_year(field: &str) -> Result<Option<Year>, String> {
             .map(Some)
             .ok_or_else(|| {
                 format!(
-                    "{field:?} is not a year between {} and {}",
+                    "{:?} is not a year between {} and {}",
+                    text(field),
                     Year::MIN,
                     Year::MAX
                 )
@@ -278,7 +345,7 @@ fn title_year(field: &str) -> Result<Option<Year>, String> {
     }
 }
 
-fn artist_year(field: &str) -> Result<Option<u16>, String> {
+fn artist_year(field: &[u8]) -> Result<Option<u16>, String> {
     match whole::<u32>(field)? {
         None => Ok(None),
         Some(value) => u16::try_from(value)
@@ -286,38 +353,42 @@ fn artist_year(field: &str) -> Result<Option<u16>, String> {
             .filter(|y| (ARTIST_YEAR_MIN..=ARTIST_YEAR_MAX).contains(y))
             .map(Some)
             .ok_or_else(|| {
-                format!("{field:?} is not a year between {ARTIST_YEAR_MIN} and {ARTIST_YEAR_MAX}")
+                format!(
+                    "{:?} is not a year between {ARTIST_YEAR_MIN} and {ARTIST_YEAR_MAX}",
+                    text(field)
+                )
             }),
     }
 }
 
-fn rating(field: &str) -> Result<Option<Rating>, String> {
-    if field == NULL {
+fn rating(field: &[u8]) -> Result<Option<Rating>, String> {
+    if is_null(field) {
         return Ok(None);
     }
-    if let Some(rating) = Rating::parse(field) {
+    if let Some(rating) = Rating::parse_ascii(field) {
         return Ok(Some(rating));
     }
     let numeric = !field.is_empty()
-        && field.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && field.bytes().filter(|&b| b == b'.').count() <= 1
-        && !field.starts_with('.')
-        && !field.ends_with('.');
+        && field.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+        && field.iter().filter(|&&b| b == b'.').count() <= 1
+        && !field.starts_with(b".")
+        && !field.ends_with(b".");
     if numeric {
         Err(format!(
-            "{field:?} is not a rating between 1.0 and 10.0 with at most one decimal"
+            "{:?} is not a rating between 1.0 and 10.0 with at most one decimal",
+            text(field)
         ))
     } else {
-        Err(format!("{field:?} is not a number"))
+        Err(format!("{:?} is not a number", text(field)))
     }
 }
 
 /// The number of items of a comma-separated list, or `None` when an item is empty. One pass over
 /// the bytes: `str::split` here was the reader's largest cost.
-fn count_items(field: &str) -> Option<usize> {
+fn count_items(field: &[u8]) -> Option<usize> {
     let mut items = 1;
     let mut item_empty = true;
-    for &b in field.as_bytes() {
+    for &b in field {
         if b == b',' {
             if item_empty {
                 return None;
@@ -331,46 +402,48 @@ fn count_items(field: &str) -> Option<usize> {
     (!item_empty).then_some(items)
 }
 
-/// A checked list and its item count.
-fn list_items<'a>(field: &'a str, what: &str) -> Result<(List<'a>, usize), String> {
-    if field == NULL {
-        return Ok((List::default(), 0));
+/// A checked list's item count (0 when null).
+fn list_items(field: &[u8], what: &str) -> Result<usize, String> {
+    if is_null(field) {
+        return Ok(0);
     }
-    match count_items(field) {
-        Some(count) => Ok((List(field), count)),
-        None => Err(format!("{field:?} has an empty {what}")),
-    }
+    count_items(field).ok_or_else(|| format!("{:?} has an empty {what}", text(field)))
 }
 
-fn genre_list(field: &str) -> Result<List<'_>, String> {
-    let (list, count) = list_items(field, "genre")?;
+fn genre_list(field: &[u8]) -> Result<(), String> {
+    let count = list_items(field, "genre")?;
     if count > 3 {
         return Err(format!(
-            "{field:?} has {count} genres; at most 3 are allowed"
+            "{:?} has {count} genres; at most 3 are allowed",
+            text(field)
         ));
     }
-    Ok(list)
+    Ok(())
 }
 
-fn plain_list(field: &str) -> Result<List<'_>, String> {
-    list_items(field, "item").map(|(list, _)| list)
+fn plain_list(field: &[u8]) -> Result<(), String> {
+    list_items(field, "item").map(|_| ())
 }
 
-fn title_id_list(field: &str) -> Result<List<'_>, String> {
-    if field == NULL {
-        return Ok(List::default());
+fn title_id_list(field: &[u8]) -> Result<(), String> {
+    if is_null(field) {
+        return Ok(());
     }
     // One pass: an empty item fails `all_title_ids` too, so the list needs no separate count.
-    if all_title_ids(field.as_bytes()) {
-        return Ok(List(field));
+    if all_title_ids(field) {
+        return Ok(());
     }
     // The slow path only names the culprit, with the same words as the other lists.
     list_items(field, "title id")?;
-    let bad = List(field)
-        .iter()
-        .find(|id| !crate::extract::is_title_id(id))
+    let bad = field
+        .split(|&b| b == b',')
+        .find(|id| !is_title_id(id))
         .unwrap_or(field);
-    Err(format!("{field:?} lists {bad:?}, not an IMDb title id"))
+    Err(format!(
+        "{:?} lists {:?}, not an IMDb title id",
+        text(field),
+        text(bad)
+    ))
 }
 
 /// Whether a non-empty comma-separated list holds only `tt` + digits items, in one pass.
@@ -432,7 +505,7 @@ mod tests {
         #[test]
         fn split_bars_equals_str_split(line in "[a-z|\\\\N,.0-9çã日🎬 ]{0,120}") {
             let mut fields = [""; 16];
-            let count = split_bars(&line, &mut fields);
+            let count = split_bars(line.as_str(), &mut fields);
             let (expected_count, expected) = reference(&line);
             prop_assert_eq!(count, expected_count);
             prop_assert_eq!(&fields[..expected.len()], &expected[..]);

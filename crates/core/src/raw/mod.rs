@@ -264,6 +264,10 @@ pub struct ReaderOptions {
 /// What the reader yields per non-blank line.
 pub type RowResult<'a> = Result<RawRow<'a>, RowError>;
 
+/// What [`RawReader::next_checked`] yields per non-blank line: the title id of a row that passes
+/// every rule (ASCII `tt` + digits, borrowed from the reader's buffer), or why it does not.
+pub type CheckedRow<'a> = Result<&'a [u8], RowError>;
+
 const CHUNK: usize = 256 * 1024;
 
 /// Streams the rows of one raw file out of any [`Read`], with bounded memory.
@@ -301,11 +305,23 @@ pub struct RawReader<R: Read> {
     blank_lines: u64,
     /// Set after an I/O error: nothing more is read.
     failed: bool,
+    /// `buf[..utf8_valid_to]` from the current line on is known to be valid UTF-8
+    /// ([`RawReader::next_checked`] checks whole buffers at once, not line by line).
+    utf8_valid_to: usize,
 }
 
 enum Line {
     Bytes(usize, usize),
     TooLong(usize),
+}
+
+/// The next non-blank line, as [`RawReader::next_nonblank`] finds it.
+enum Nonblank {
+    /// `buf[start..end]`, without its line end.
+    Line(usize, usize),
+    TooLong(RowError),
+    Failed(RawError),
+    End,
 }
 
 impl<R: Read> RawReader<R> {
@@ -408,6 +424,7 @@ impl<R: Read> RawReader<R> {
             line: 0,
             blank_lines: 0,
             failed: false,
+            utf8_valid_to: 0,
         }
     }
 
@@ -435,34 +452,91 @@ impl<R: Read> RawReader<R> {
     /// ends the stream: it is returned as `Some(Err(RawError::Io))` once, then `None`.
     #[allow(clippy::should_implement_trait)] // A lending iterator: `Iterator` cannot borrow self.
     pub fn next_row(&mut self) -> Option<Result<RowResult<'_>, RawError>> {
-        // Find the line first and borrow the buffer once, after the loop: returning a borrow
-        // from inside the loop would keep `self` borrowed across iterations.
-        let (start, end) = loop {
+        match self.next_nonblank() {
+            Nonblank::End => None,
+            Nonblank::Failed(error) => Some(Err(error)),
+            Nonblank::TooLong(error) => Some(Ok(Err(error))),
+            Nonblank::Line(start, end) => Some(Ok(field::parse_row(
+                &self.buf[start..end],
+                self.line,
+                self.kind,
+                &self.file,
+            ))),
+        }
+    }
+
+    /// The next non-blank row's verdict: exactly what [`RawReader::next_row`] would accept or
+    /// reject, with the same [`RowError`], but without typing the fields of a good row. About a
+    /// third less work per row, which is what a caller that only validates (`cinelake ingest`)
+    /// wants: UTF-8 is checked a buffer (256 KiB) at a time instead of per line, and no
+    /// [`RawRow`] is built. A rejected row goes through [`RawReader::next_row`]'s own parsing to
+    /// name the reason, so both agree by construction on every bad row.
+    pub fn next_checked(&mut self) -> Option<Result<CheckedRow<'_>, RawError>> {
+        let (start, end) = match self.next_nonblank() {
+            Nonblank::End => return None,
+            Nonblank::Failed(error) => return Some(Err(error)),
+            Nonblank::TooLong(error) => return Some(Ok(Err(error))),
+            Nonblank::Line(start, end) => (start, end),
+        };
+        if end > self.utf8_valid_to {
+            self.check_utf8_from(start);
+        }
+        if end <= self.utf8_valid_to
+            && let Some(id) = field::row_passes(&self.buf[start..end], self.kind)
+        {
+            return Some(Ok(Ok(id)));
+        }
+        Some(Ok(
+            match field::parse_row(&self.buf[start..end], self.line, self.kind, &self.file) {
+                Err(error) => Err(error),
+                // Not reached while `row_passes` mirrors `parse_row`; the full parse decides.
+                Ok(row) => Ok(row.id.as_bytes()),
+            },
+        ))
+    }
+
+    /// Checks UTF-8 from `start` (a line start) to the last line end in the buffer, or to the
+    /// buffer's end at the end of the input, and records how far it is valid.
+    fn check_utf8_from(&mut self, start: usize) {
+        let unread = &self.buf[start..self.end];
+        let to = match memchr::memrchr(b'\n', unread) {
+            Some(at) if !self.eof => start + at,
+            _ => self.end,
+        };
+        self.utf8_valid_to = match simdutf8::compat::from_utf8(&self.buf[start..to]) {
+            Ok(_) => to,
+            Err(error) => start + error.valid_up_to(),
+        };
+    }
+
+    /// The next non-blank line, a line too long to keep, the end, or a read failure (once).
+    fn next_nonblank(&mut self) -> Nonblank {
+        loop {
             if self.failed {
-                return None;
+                return Nonblank::End;
             }
             let line = match self.next_line() {
                 Ok(Some(line)) => line,
-                Ok(None) => return None,
+                Ok(None) => return Nonblank::End,
                 Err(source) => {
                     self.failed = true;
-                    return Some(Err(RawError::Io {
+                    return Nonblank::Failed(RawError::Io {
                         file: self.file.to_string(),
                         line: self.line,
                         source,
-                    }));
+                    });
                 }
             };
             match line {
                 Line::TooLong(length) => {
-                    return Some(Ok(Err(RowError {
+                    return Nonblank::TooLong(RowError {
                         file: self.file.clone(),
                         line: self.line,
                         column: None,
                         reason: format!(
                             "the line is longer than {MAX_LINE} bytes ({length} bytes read)"
                         ),
-                    })));
+                    });
                 }
                 Line::Bytes(start, end) => {
                     let end = if self.buf[start..end].ends_with(b"\r") {
@@ -474,16 +548,10 @@ impl<R: Read> RawReader<R> {
                         self.blank_lines += 1;
                         continue;
                     }
-                    break (start, end);
+                    return Nonblank::Line(start, end);
                 }
             }
-        };
-        Some(Ok(field::parse_row(
-            &self.buf[start..end],
-            self.line,
-            self.kind,
-            &self.file,
-        )))
+        }
     }
 
     /// The next line without its `\n`, as indices into `buf`, refilling as needed.
@@ -529,6 +597,7 @@ impl<R: Read> RawReader<R> {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.scanned -= self.start;
+                self.utf8_valid_to = self.utf8_valid_to.saturating_sub(self.start);
                 self.start = 0;
             }
             if self.end == self.buf.len() {

@@ -144,6 +144,90 @@ fn check_row(row: &str, expected: &str) {
         Err(error) => error.to_string(),
     };
     assert_eq!(got, expected, "{row:?}");
+    // The verdict-only path agrees, word for word.
+    let mut reader =
+        RawReader::new(input.as_bytes(), "movies.csv", &ReaderOptions::default()).expect("header");
+    let got = match reader.next_checked().expect("a row").expect("no I/O error") {
+        Ok(_) => "ok".to_string(),
+        Err(error) => error.to_string(),
+    };
+    assert_eq!(got, expected, "next_checked: {row:?}");
+}
+
+/// A reader that hands out at most `step` bytes per read, so the raw reader refills and moves
+/// its buffer often.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.data.len()).min(self.step);
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Every verdict of `next_checked` next to `next_row`'s over the same input: same rows, same
+/// ids, same errors, same line and blank-line counts.
+fn assert_checked_agrees(input: &[u8], step: usize) {
+    let open = || {
+        RawReader::new(
+            Trickle { data: input, step },
+            "x.csv",
+            &ReaderOptions::default(),
+        )
+    };
+    let (Ok(mut full), Ok(mut checked)) = (open(), open()) else {
+        return;
+    };
+    loop {
+        let (a, b) = (full.next_row(), checked.next_checked());
+        match (a, b) {
+            (None, None) => break,
+            (Some(Ok(Ok(row))), Some(Ok(Ok(id)))) => assert_eq!(row.id.as_bytes(), id),
+            (Some(Ok(Err(a))), Some(Ok(Err(b)))) => assert_eq!(a, b),
+            (a, b) => panic!(
+                "disagree: {:?} vs {:?}",
+                a.map(|r| r.map(|r| r.map(|row| row.line))),
+                b.map(|r| r.map(|r| r.map(<[u8]>::to_vec)))
+            ),
+        }
+    }
+    assert_eq!(full.line(), checked.line());
+    assert_eq!(full.blank_lines(), checked.blank_lines());
+}
+
+#[test]
+fn next_checked_agrees_with_next_row_on_the_samples_and_bad_utf8_anywhere() {
+    for sample in [
+        &include_bytes!("../../../../testdata/samples/movies_sample_100.csv")[..],
+        &include_bytes!("../../../../testdata/samples/series_sample_100.csv")[..],
+    ] {
+        for step in [1, 7, 64, 1 << 20] {
+            assert_checked_agrees(sample, step);
+        }
+        // A bad byte in every tenth line, and a truncated multi-byte character at the end.
+        let mut broken = sample.to_vec();
+        let line_starts: Vec<usize> = broken
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(at, _)| at + 1)
+            .collect();
+        for &at in line_starts.iter().step_by(10).skip(1) {
+            if let Some(byte) = broken.get_mut(at + 12) {
+                *byte = 0xff;
+            }
+        }
+        broken.extend_from_slice("tt1|Café".as_bytes());
+        broken.pop();
+        for step in [1, 13, 1 << 20] {
+            assert_checked_agrees(&broken, step);
+        }
+    }
 }
 
 const GOOD: [&str; 15] = [
@@ -591,6 +675,31 @@ mod properties {
             let s = check(input.as_bytes(), "x.csv", &CheckOptions { max_errors: 1000, ..CheckOptions::default() }).unwrap();
             prop_assert_eq!(s.errors.len() as u64, s.rejected);
             prop_assert!(s.errors.iter().all(|e| e.line >= 2));
+        }
+
+        #[test]
+        fn next_checked_agrees_with_next_row(
+            body in proptest::collection::vec(
+                prop_oneof![
+                    "[tT0-9|\\\\N.,\r éa-z-]{0,40}".prop_map(String::into_bytes),
+                    Just(GOOD.join("|").into_bytes()),
+                    // A good row with one field replaced: every column rule, either way.
+                    (0usize..15, "[tT0-9\\\\N.,é a-z-]{0,12}")
+                        .prop_map(|(index, value)| with(index, &value).into_bytes()),
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                ],
+                0..12,
+            ),
+            series in any::<bool>(),
+            step in 1usize..300,
+        ) {
+            let header = if series { SERIES_HEADER.join("|") } else { movies_header() };
+            let mut input = format!("{header}\n").into_bytes();
+            for line in body {
+                input.extend_from_slice(&line);
+                input.push(b'\n');
+            }
+            assert_checked_agrees(&input, step);
         }
 
         #[test]
