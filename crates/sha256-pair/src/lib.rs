@@ -61,6 +61,7 @@ pub struct WholeAndPartsDigests {
 /// assert_eq!((digests.bytes, digests.parts.len()), (100, 2));
 /// ```
 pub struct WholeAndParts {
+    part_size: NonZeroU64,
     mode: Mode,
 }
 
@@ -78,11 +79,11 @@ impl WholeAndParts {
     }
 
     fn with_kernel(part_size: NonZeroU64, kernel: Kernel) -> Self {
-        let part_size = part_size.get();
-        let mode = if part_size.is_multiple_of(BLOCK as u64) {
+        let bytes = part_size.get();
+        let mode = if bytes.is_multiple_of(BLOCK as u64) {
             Mode::Paired(Paired {
                 kernel,
-                part_size,
+                part_size: bytes,
                 whole: INITIAL_STATE,
                 part: INITIAL_STATE,
                 whole_compressed: 0,
@@ -93,7 +94,7 @@ impl WholeAndParts {
             })
         } else {
             Mode::Separate(Separate {
-                part_size,
+                part_size: bytes,
                 whole: Sha256::new(),
                 part: Sha256::new(),
                 bytes: 0,
@@ -101,7 +102,12 @@ impl WholeAndParts {
                 parts: Vec::new(),
             })
         };
-        WholeAndParts { mode }
+        WholeAndParts { part_size, mode }
+    }
+
+    /// The bytes per part this hasher was made for.
+    pub fn part_size(&self) -> NonZeroU64 {
+        self.part_size
     }
 
     /// Hashes the next `bytes` of the stream.
