@@ -80,33 +80,70 @@ fn compress_pair_sha_ni(first: &mut [u32; 8], second: &mut [u32; 8], blocks: &[[
         let words = block.as_ptr().cast::<__m128i>();
         // SAFETY: `block` is 64 readable bytes, so the four 16-byte loads at offsets 0, 16, 32
         // and 48 stay inside it; `loadu` has no alignment requirement.
-        let mut schedule = unsafe {
-            [
+        let (mut w0, mut w1, mut w2, mut w3) = unsafe {
+            (
                 _mm_shuffle_epi8(_mm_loadu_si128(words), big_endian),
                 _mm_shuffle_epi8(_mm_loadu_si128(words.add(1)), big_endian),
                 _mm_shuffle_epi8(_mm_loadu_si128(words.add(2)), big_endian),
                 _mm_shuffle_epi8(_mm_loadu_si128(words.add(3)), big_endian),
-            ]
+            )
         };
-        for (quad, constants) in K.iter().enumerate() {
-            // Words 4*quad..4*quad+3 of the schedule replace those of quad - 4, in place.
-            if quad >= 4 {
-                let partial = _mm_sha256msg1_epu32(schedule[quad % 4], schedule[(quad + 1) % 4]);
-                let shifted =
-                    _mm_alignr_epi8(schedule[(quad + 3) % 4], schedule[(quad + 2) % 4], 4);
-                schedule[quad % 4] =
-                    _mm_sha256msg2_epu32(_mm_add_epi32(partial, shifted), schedule[(quad + 3) % 4]);
-            }
-            // SAFETY: `constants` is a `[u32; 4]`, 16 readable bytes; `loadu` has no alignment
-            // requirement.
-            let k = unsafe { _mm_loadu_si128(constants.as_ptr().cast::<__m128i>()) };
-            let low_rounds = _mm_add_epi32(schedule[quad % 4], k);
-            let high_rounds = _mm_shuffle_epi32(low_rounds, 0x0E);
-            first_cdgh = _mm_sha256rnds2_epu32(first_cdgh, first_abef, low_rounds);
-            second_cdgh = _mm_sha256rnds2_epu32(second_cdgh, second_abef, low_rounds);
-            first_abef = _mm_sha256rnds2_epu32(first_abef, first_cdgh, high_rounds);
-            second_abef = _mm_sha256rnds2_epu32(second_abef, second_cdgh, high_rounds);
+        // Four rounds of both states with schedule words `4 * quad ..= 4 * quad + 3`.
+        macro_rules! rounds {
+            ($words:expr, $quad:literal) => {{
+                // SAFETY: `K[$quad]` is a `[u32; 4]`, 16 readable bytes; `loadu` has no
+                // alignment requirement.
+                let k = unsafe { _mm_loadu_si128(K[$quad].as_ptr().cast::<__m128i>()) };
+                let low_rounds = _mm_add_epi32($words, k);
+                let high_rounds = _mm_shuffle_epi32(low_rounds, 0x0E);
+                first_cdgh = _mm_sha256rnds2_epu32(first_cdgh, first_abef, low_rounds);
+                second_cdgh = _mm_sha256rnds2_epu32(second_cdgh, second_abef, low_rounds);
+                first_abef = _mm_sha256rnds2_epu32(first_abef, first_cdgh, high_rounds);
+                second_abef = _mm_sha256rnds2_epu32(second_abef, second_cdgh, high_rounds);
+            }};
         }
+        // The next four schedule words replace the oldest four (`$oldest`), from the 12 after
+        // them. Written out in full, so the schedule stays in registers (an indexed array of
+        // four was kept on the stack).
+        macro_rules! expand {
+            ($oldest:ident, $older:ident, $newer:ident, $newest:ident) => {
+                $oldest = _mm_sha256msg2_epu32(
+                    _mm_add_epi32(
+                        _mm_sha256msg1_epu32($oldest, $older),
+                        _mm_alignr_epi8($newest, $newer, 4),
+                    ),
+                    $newest,
+                );
+            };
+        }
+        rounds!(w0, 0);
+        rounds!(w1, 1);
+        rounds!(w2, 2);
+        rounds!(w3, 3);
+        expand!(w0, w1, w2, w3);
+        rounds!(w0, 4);
+        expand!(w1, w2, w3, w0);
+        rounds!(w1, 5);
+        expand!(w2, w3, w0, w1);
+        rounds!(w2, 6);
+        expand!(w3, w0, w1, w2);
+        rounds!(w3, 7);
+        expand!(w0, w1, w2, w3);
+        rounds!(w0, 8);
+        expand!(w1, w2, w3, w0);
+        rounds!(w1, 9);
+        expand!(w2, w3, w0, w1);
+        rounds!(w2, 10);
+        expand!(w3, w0, w1, w2);
+        rounds!(w3, 11);
+        expand!(w0, w1, w2, w3);
+        rounds!(w0, 12);
+        expand!(w1, w2, w3, w0);
+        rounds!(w1, 13);
+        expand!(w2, w3, w0, w1);
+        rounds!(w2, 14);
+        expand!(w3, w0, w1, w2);
+        rounds!(w3, 15);
         first_abef = _mm_add_epi32(first_abef, first_abef_in);
         first_cdgh = _mm_add_epi32(first_cdgh, first_cdgh_in);
         second_abef = _mm_add_epi32(second_abef, second_abef_in);
