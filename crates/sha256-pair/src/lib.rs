@@ -3,7 +3,7 @@
 //! `cinelake ingest` needs both for every file it uploads: the whole file's SHA-256 (stored as
 //! object metadata) and one per multipart-upload part (sent as `x-amz-checksum-sha256`, so the
 //! server verifies each part). Hashing the file twice costs two SHA-256 passes; this crate does
-//! it in about 0.58 of that (BENCHMARKS.md, "ingest").
+//! it in about 0.57 of that (BENCHMARKS.md, "ingest").
 //!
 //! How: when the part size is a whole number of 64-byte blocks, every block of the file is one
 //! block of the whole file's message and one block of exactly one part's message, at the same
