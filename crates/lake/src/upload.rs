@@ -39,7 +39,6 @@ use object_store::{
     PutPayload,
 };
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncReadExt;
 
 use crate::error::LakeError;
 use crate::lake::Lake;
@@ -542,9 +541,7 @@ async fn put_multipart_s3(
 
     let sent = async {
         let read_error = read_error(request);
-        let mut file = tokio::fs::File::open(&request.file)
-            .await
-            .map_err(read_error)?;
+        let mut parts = PartReader::open(&request.file).await.map_err(read_error)?;
         // Without validation's part checksums the whole file is hashed again as it is read,
         // to refuse a file that changed since it was validated.
         let mut rehash: Option<Sha256> = None;
@@ -553,7 +550,7 @@ async fn put_multipart_s3(
         let mut in_flight: FuturesUnordered<BoxFuture<'_, Result<(StoredPart, u64), LakeError>>> =
             FuturesUnordered::new();
         for number in 1u32.. {
-            let part = read_part(&mut file, part_size).await.map_err(read_error)?;
+            let part = parts.next(part_size).await.map_err(read_error)?;
             if part.is_empty() {
                 break;
             }
@@ -693,15 +690,13 @@ async fn put_multipart(
 
     let sent = async {
         let read_error = read_error(request);
-        let mut file = tokio::fs::File::open(&request.file)
-            .await
-            .map_err(read_error)?;
+        let mut parts = PartReader::open(&request.file).await.map_err(read_error)?;
         let mut hasher = Sha256::new();
         let mut bytes = 0u64;
         let mut in_flight: FuturesUnordered<BoxFuture<'static, object_store::Result<u64>>> =
             FuturesUnordered::new();
         loop {
-            let part = read_part(&mut file, part_size).await.map_err(read_error)?;
+            let part = parts.next(part_size).await.map_err(read_error)?;
             if part.is_empty() {
                 break;
             }
@@ -759,19 +754,40 @@ pub(crate) fn effective_part_size(configured: usize, bytes: u64) -> usize {
     configured.max(usize::try_from(needed).unwrap_or(usize::MAX))
 }
 
-/// Reads up to `size` bytes (fewer only at the end of the file) into an exactly sized buffer.
-async fn read_part(file: &mut tokio::fs::File, size: usize) -> std::io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; size];
-    let mut filled = 0;
-    while filled < size {
-        let n = file.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
+/// Reads a file's consecutive parts in the blocking pool, each straight into its own buffer.
+/// tokio's `File` reads through a buffer of its own, zeroed and then copied into the caller's:
+/// in a profile of ingest that was about an eighth of the client's CPU.
+struct PartReader {
+    /// `None` only while a read is in the pool, or after it failed to come back.
+    file: Option<std::fs::File>,
+}
+
+impl PartReader {
+    async fn open(path: &FsPath) -> std::io::Result<PartReader> {
+        let path = path.to_owned();
+        let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(PartReader { file: Some(file) })
     }
-    buf.truncate(filled);
-    Ok(buf)
+
+    /// The next `size` bytes of the file, fewer at its end, none after it.
+    async fn next(&mut self, size: usize) -> std::io::Result<Vec<u8>> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("an earlier read of the file did not finish"))?;
+        let (file, part) = tokio::task::spawn_blocking(move || {
+            let mut part = Vec::with_capacity(size);
+            // `File` reads into the vector's spare capacity: nothing is zeroed first.
+            let read = (&file).take(size as u64).read_to_end(&mut part);
+            (file, read.map(|_| part))
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        self.file = Some(file);
+        part
+    }
 }
 
 #[cfg(test)]
