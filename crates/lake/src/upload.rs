@@ -777,8 +777,11 @@ impl PartReader {
             .file
             .take()
             .ok_or_else(|| std::io::Error::other("an earlier read of the file did not finish"))?;
+        // Allocated here, on the runtime's thread, not in the pool: with glibc each pool thread
+        // keeps the parts it allocated, once freed, in an arena of its own (measured on 666 MiB
+        // with 8 × 5 MiB in flight: peak RSS 87–92 MB that way, 72–77 MB this way).
+        let mut part = Vec::with_capacity(size);
         let (file, part) = tokio::task::spawn_blocking(move || {
-            let mut part = Vec::with_capacity(size);
             // `File` reads into the vector's spare capacity: nothing is zeroed first.
             let read = (&file).take(size as u64).read_to_end(&mut part);
             (file, read.map(|_| part))
