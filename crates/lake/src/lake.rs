@@ -20,6 +20,7 @@ use object_store::{BackoffConfig, ObjectStore, RetryConfig};
 
 use crate::error::LakeError;
 use crate::profile;
+use crate::resilient::ResilientStore;
 use crate::s3admin::S3Admin;
 use crate::url::LakeUrl;
 
@@ -93,6 +94,8 @@ pub struct Lake {
 enum Backend {
     S3 {
         store: Arc<AmazonS3>,
+        /// `store` with the retries object_store leaves out: what [`Lake::store`] hands out.
+        resilient: Arc<ResilientStore>,
         admin: S3Admin,
     },
     File {
@@ -116,10 +119,15 @@ impl Lake {
         match url {
             LakeUrl::S3 { bucket, prefix } => {
                 let (store, admin) = open_s3(url, bucket, options)?;
+                let resilient = Arc::new(ResilientStore::new(store.clone(), options.retry.clone()));
                 Ok(Lake {
                     url: url.clone(),
                     prefix: Path::from(prefix.as_str()),
-                    backend: Backend::S3 { store, admin },
+                    backend: Backend::S3 {
+                        store,
+                        resilient,
+                        admin,
+                    },
                 })
             }
             LakeUrl::File { root } => {
@@ -152,10 +160,11 @@ impl Lake {
         &self.url
     }
 
-    /// The object store. Keys passed to it must come from [`Lake::key`].
+    /// The object store (for S3, with [`ResilientStore`]'s retries). Keys passed to it must come
+    /// from [`Lake::key`].
     pub fn store(&self) -> Arc<dyn ObjectStore> {
         match &self.backend {
-            Backend::S3 { store, .. } => store.clone(),
+            Backend::S3 { resilient, .. } => resilient.clone(),
             Backend::File { store, .. } => store.clone(),
         }
     }

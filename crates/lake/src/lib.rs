@@ -16,6 +16,7 @@ pub mod ingest;
 mod lake;
 mod layout;
 mod profile;
+pub mod resilient;
 pub mod s3admin;
 pub mod upload;
 mod url;
