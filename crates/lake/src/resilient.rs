@@ -10,7 +10,11 @@
 //! found", a failed precondition or a refused permission), retries:
 //! - a listing, resumed after the last key it already yielded (S3 lists in key order, so
 //!   `list_with_offset` from that key yields exactly the rest, nothing twice);
-//! - a listing by delimiter, and the request of a GET or HEAD (`get_opts`, `get_ranges`), whole.
+//! - a listing by delimiter, and the request of a GET or HEAD (`get_opts`, `get_ranges`), whole;
+//! - a plain overwriting PUT (`PutMode::Overwrite`), whose answer object_store does not retry
+//!   when it is cut after the server read the request: sending the same bytes again leaves the
+//!   same object. A create-only or conditional PUT is never retried here — a lost answer to one
+//!   may mean it succeeded, which only its caller can tell (ingest checks the stored object).
 //!
 //! At most [`EXTRA_ATTEMPTS`] more times, pausing 200 ms, then twice as long each time, and never
 //! once the lake's retry timeout has passed since the first attempt, so a server that stays down
@@ -29,7 +33,7 @@ use futures::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
+    PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
 };
 
 use crate::lake::RetryOptions;
@@ -181,7 +185,13 @@ impl ObjectStore for ResilientStore {
         payload: PutPayload,
         opts: PutOptions,
     ) -> Result<PutResult> {
-        self.inner.put_opts(location, payload, opts).await
+        if opts.mode != PutMode::Overwrite {
+            return self.inner.put_opts(location, payload, opts).await;
+        }
+        with_retries(&self.retry, || {
+            self.inner.put_opts(location, payload.clone(), opts.clone())
+        })
+        .await
     }
 
     async fn put_multipart_opts(
@@ -292,6 +302,10 @@ mod tests {
     #[async_trait::async_trait]
     impl ObjectStore for Flaky {
         async fn put_opts(&self, l: &Path, p: PutPayload, o: PutOptions) -> Result<PutResult> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.failing() {
+                return Err((self.error)());
+            }
             self.inner.put_opts(l, p, o).await
         }
         async fn put_multipart_opts(
@@ -451,6 +465,31 @@ mod tests {
         let inner = flaky(25, 3, 1).await;
         let store = ResilientStore::new(inner.clone(), retry(0));
         assert!(keys(store.list(None)).await.is_err());
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_overwriting_put_is_retried_a_create_only_one_is_not() {
+        let key = Path::from("Refined/dashboard/titles.csv");
+        let inner = flaky(0, 0, 2).await;
+        let store = ResilientStore::new(inner.clone(), retry(10));
+        store.put(&key, "v1".into()).await.expect("third try");
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+        let stored = inner.inner.get(&key).await.expect("stored");
+        assert_eq!(stored.bytes().await.expect("body"), Bytes::from("v1"));
+
+        let inner = flaky(0, 0, 1).await;
+        let store = ResilientStore::new(inner.clone(), retry(10));
+        let create_only = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        assert!(
+            store
+                .put_opts(&key, "v1".into(), create_only)
+                .await
+                .is_err()
+        );
         assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
     }
 
