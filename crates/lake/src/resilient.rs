@@ -11,10 +11,11 @@
 //! - a listing, resumed after the last key it already yielded (S3 lists in key order, so
 //!   `list_with_offset` from that key yields exactly the rest, nothing twice);
 //! - a listing by delimiter, and the request of a GET or HEAD (`get_opts`, `get_ranges`), whole;
-//! - a plain overwriting PUT (`PutMode::Overwrite`), whose answer object_store does not retry
-//!   when it is cut after the server read the request: sending the same bytes again leaves the
-//!   same object. A create-only or conditional PUT is never retried here — a lost answer to one
-//!   may mean it succeeded, which only its caller can tell (ingest checks the stored object).
+//! - a plain overwriting PUT (`PutMode::Overwrite`) or copy (`CopyMode::Overwrite`), whose answer
+//!   object_store does not retry when it is cut after its head (refine's stable copy of the
+//!   extract failed so in 2 fault runs of 50): doing it again leaves the same object. A
+//!   create-only or conditional PUT or copy is never retried here — a lost answer to one may mean
+//!   it succeeded, which only its caller can tell (ingest checks the stored object).
 //!
 //! At most [`EXTRA_ATTEMPTS`] more times, pausing 200 ms, then twice as long each time, and never
 //! once the lake's retry timeout has passed since the first attempt, so a server that stays down
@@ -32,8 +33,8 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
+    CopyMode, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
 };
 
 use crate::lake::RetryOptions;
@@ -247,7 +248,13 @@ impl ObjectStore for ResilientStore {
     }
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
-        self.inner.copy_opts(from, to, options).await
+        if options.mode != CopyMode::Overwrite {
+            return self.inner.copy_opts(from, to, options).await;
+        }
+        with_retries(&self.retry, || {
+            self.inner.copy_opts(from, to, options.clone())
+        })
+        .await
     }
 }
 
@@ -362,6 +369,10 @@ mod tests {
             self.inner.list_with_delimiter(prefix).await
         }
         async fn copy_opts(&self, f: &Path, t: &Path, o: CopyOptions) -> Result<()> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.failing() {
+                return Err((self.error)());
+            }
             self.inner.copy_opts(f, t, o).await
         }
     }
@@ -469,7 +480,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_overwriting_put_is_retried_a_create_only_one_is_not() {
+    async fn an_overwriting_put_or_copy_is_retried_a_create_only_one_is_not() {
         let key = Path::from("Refined/dashboard/titles.csv");
         let inner = flaky(0, 0, 2).await;
         let store = ResilientStore::new(inner.clone(), retry(10));
@@ -487,6 +498,24 @@ mod tests {
         assert!(
             store
                 .put_opts(&key, "v1".into(), create_only)
+                .await
+                .is_err()
+        );
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+
+        // The same for copies: refine's stable copy of the extract.
+        let inner = flaky(1, 0, 2).await;
+        let store = ResilientStore::new(inner.clone(), retry(10));
+        store
+            .copy(&Path::from("Raw/k000"), &key)
+            .await
+            .expect("third try");
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+        let inner = flaky(1, 0, 1).await;
+        let store = ResilientStore::new(inner.clone(), retry(10));
+        assert!(
+            store
+                .copy_if_not_exists(&Path::from("Raw/k000"), &key)
                 .await
                 .is_err()
         );
