@@ -146,18 +146,34 @@ fn data_and_chunks() -> impl Strategy<Value = (usize, Vec<u8>, Vec<usize>)> {
 }
 
 /// `data` cut at the given lengths, cycling through them; the last piece is whatever is left.
+/// A zero length gives an empty piece (an empty `update`, worth testing too); when a whole cycle
+/// of lengths takes nothing, the rest goes in one piece (cycling on would never end).
 fn cut<'a>(data: &'a [u8], lengths: &[usize]) -> Vec<&'a [u8]> {
     let mut pieces = Vec::new();
     let mut rest = data;
-    for &length in lengths.iter().cycle() {
-        if rest.is_empty() {
-            break;
+    while !rest.is_empty() {
+        let before = rest.len();
+        for &length in lengths {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, later) = rest.split_at(length.min(rest.len()));
+            pieces.push(piece);
+            rest = later;
         }
-        let (piece, later) = rest.split_at(length.min(rest.len()));
-        pieces.push(piece);
-        rest = later;
+        if rest.len() == before {
+            pieces.push(rest);
+            rest = &[];
+        }
     }
     pieces
+}
+
+#[test]
+fn cutting_with_only_zero_lengths_ends() {
+    let pieces = cut(b"abc", &[0, 0]);
+    assert_eq!(pieces, [&b""[..], b"", b"abc"]);
+    assert_eq!(cut(b"abcde", &[2, 0]), [&b"ab"[..], b"", b"cd", b"", b"e"]);
 }
 
 proptest! {
