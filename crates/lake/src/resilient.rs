@@ -293,10 +293,36 @@ mod tests {
     }
 
     impl Flaky {
+        /// Counts a call and says whether it fails.
         fn failing(&self) -> bool {
+            self.calls.fetch_add(1, Ordering::SeqCst);
             self.failures
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok()
+        }
+
+        /// A request that fails on cue.
+        fn attempt(&self) -> Result<()> {
+            if self.failing() {
+                Err((self.error)())
+            } else {
+                Ok(())
+            }
+        }
+
+        /// A listing cut after `fail_after` items on cue.
+        fn listing(
+            &self,
+            items: BoxStream<'static, Result<ObjectMeta>>,
+        ) -> BoxStream<'static, Result<ObjectMeta>> {
+            if !self.failing() {
+                return items;
+            }
+            let error = self.error;
+            items
+                .take(self.fail_after)
+                .chain(futures::stream::once(async move { Err(error()) }))
+                .boxed()
         }
     }
 
@@ -309,10 +335,7 @@ mod tests {
     #[async_trait::async_trait]
     impl ObjectStore for Flaky {
         async fn put_opts(&self, l: &Path, p: PutPayload, o: PutOptions) -> Result<PutResult> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            if self.failing() {
-                return Err((self.error)());
-            }
+            self.attempt()?;
             self.inner.put_opts(l, p, o).await
         }
         async fn put_multipart_opts(
@@ -323,10 +346,7 @@ mod tests {
             self.inner.put_multipart_opts(l, o).await
         }
         async fn get_opts(&self, l: &Path, o: GetOptions) -> Result<GetResult> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            if self.failing() {
-                return Err((self.error)());
-            }
+            self.attempt()?;
             self.inner.get_opts(l, o).await
         }
         fn delete_stream(
@@ -336,43 +356,20 @@ mod tests {
             self.inner.delete_stream(l)
         }
         fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let items = self.inner.list(prefix);
-            if self.failing() {
-                let error = self.error;
-                items
-                    .take(self.fail_after)
-                    .chain(futures::stream::once(async move { Err(error()) }))
-                    .boxed()
-            } else {
-                items
-            }
+            self.listing(self.inner.list(prefix))
         }
         fn list_with_offset(
             &self,
             prefix: Option<&Path>,
             offset: &Path,
         ) -> BoxStream<'static, Result<ObjectMeta>> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let items = self.inner.list_with_offset(prefix, offset);
-            if self.failing() {
-                let error = self.error;
-                items
-                    .take(self.fail_after)
-                    .chain(futures::stream::once(async move { Err(error()) }))
-                    .boxed()
-            } else {
-                items
-            }
+            self.listing(self.inner.list_with_offset(prefix, offset))
         }
         async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
             self.inner.list_with_delimiter(prefix).await
         }
         async fn copy_opts(&self, f: &Path, t: &Path, o: CopyOptions) -> Result<()> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            if self.failing() {
-                return Err((self.error)());
-            }
+            self.attempt()?;
             self.inner.copy_opts(f, t, o).await
         }
     }

@@ -134,24 +134,27 @@ fn sample_rows_keep_the_artist_fields_typed() {
     assert_eq!(reader.line(), 101);
 }
 
-/// Reads one movies row after the header and returns the row error's display, or "ok".
+/// Reads one movies row after the header, typed and verdict-only, and asserts both give
+/// `expected`: the row error's display, or "ok".
 fn check_row(row: &str, expected: &str) {
     let input = format!("{}\n{row}\n", movies_header());
-    let mut reader =
-        RawReader::new(input.as_bytes(), "movies.csv", &ReaderOptions::default()).expect("header");
-    let got = match reader.next_row().expect("a row").expect("no I/O error") {
-        Ok(_) => "ok".to_string(),
-        Err(error) => error.to_string(),
+    let open = || {
+        RawReader::new(input.as_bytes(), "movies.csv", &ReaderOptions::default()).expect("header")
     };
-    assert_eq!(got, expected, "{row:?}");
+    let shown = |error: Option<RowError>| error.map_or_else(|| "ok".to_string(), |e| e.to_string());
+    let typed = open()
+        .next_row()
+        .expect("a row")
+        .expect("no I/O error")
+        .err();
+    assert_eq!(shown(typed), expected, "{row:?}");
     // The verdict-only path agrees, word for word.
-    let mut reader =
-        RawReader::new(input.as_bytes(), "movies.csv", &ReaderOptions::default()).expect("header");
-    let got = match reader.next_checked().expect("a row").expect("no I/O error") {
-        Ok(_) => "ok".to_string(),
-        Err(error) => error.to_string(),
-    };
-    assert_eq!(got, expected, "next_checked: {row:?}");
+    let checked = open()
+        .next_checked()
+        .expect("a row")
+        .expect("no I/O error")
+        .err();
+    assert_eq!(shown(checked), expected, "next_checked: {row:?}");
 }
 
 /// A reader that hands out at most `step` bytes per read, so the raw reader refills and moves
