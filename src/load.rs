@@ -209,24 +209,20 @@ fn absolute(url: &str) -> String {
 
 /// The response `web/boot.js` started fetching for `url` while the wasm compiled, if any (taken
 /// once: a later request for the same URL, such as a retry, fetches anew).
+///
+/// `window.cinelakePrefetch` maps URLs, exactly as the page or the manifest spells them, to
+/// promises of their responses: `?data=`'s URL, or `manifest.json` and the extract it names.
 fn take_prefetch(url: &str) -> Option<js_sys::Promise> {
-    let window = window();
-    let key = JsValue::from_str("cinelakePrefetch");
-    let prefetch = Reflect::get(&window, &key)
+    let prefetched = Reflect::get(&window(), &JsValue::from_str("cinelakePrefetch"))
         .ok()
         .filter(JsValue::is_object)?;
-    let same = Reflect::get(&prefetch, &JsValue::from_str("url"))
+    let key = JsValue::from_str(url);
+    let response = Reflect::get(&prefetched, &key)
         .ok()?
-        .as_string()?
-        == url;
-    if !same {
-        return None;
-    }
-    let _ = Reflect::delete_property(&window, &key);
-    Reflect::get(&prefetch, &JsValue::from_str("response"))
-        .ok()?
-        .dyn_into()
-        .ok()
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let _ = Reflect::delete_property(prefetched.unchecked_ref::<js_sys::Object>(), &key);
+    Some(response)
 }
 
 async fn fetch(url: &str) -> Result<web_sys::Response, LoadError> {

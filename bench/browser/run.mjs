@@ -4,6 +4,7 @@
 //
 //   (cd bench/browser && npm ci) && trunk build --release --locked --offline
 //   node bench/browser/run.mjs [--runs 5] [--sizes 16000,115000,363000] [--peers dashboard,plain,duckdb-wasm]
+//                              [--entry data|manifest]
 //
 // Extracts come from core's generator through core's own test (`CINELAKE_EXTRACT_OUT`), so they
 // are the titles the e2e tests check. Each run opens a fresh browser context (cold HTTP cache);
@@ -12,6 +13,9 @@
 // regression; the dashboard draws its charts (`ready`) before it fits its model, so its
 // like-for-like figure is the end of its first model run (`cinelake:model:end`: features, split,
 // least squares on six features, metrics and residuals), reported as `done`.
+//
+// `--entry manifest` opens the dashboard the way a published site is opened: at `/`, with a
+// `manifest.json` naming the extract (the peers still take `?data=`); the default is `?data=`.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +32,8 @@ const runs = Number(option('runs', '5'));
 const sizes = option('sizes', '16000,115000,363000').split(',').map(Number);
 // `--peers dashboard` (comma-separated names) runs only those, for an A/B of one of them.
 const only = option('peers', '').split(',').filter(Boolean);
+const entry = option('entry', 'data');
+if (!['data', 'manifest'].includes(entry)) throw new Error(`--entry ${entry}: expected data or manifest`);
 const benchDir = path.join(repoRoot, 'bench', 'browser');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -93,17 +99,22 @@ const gzip = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length
 const assets = fs.readdirSync(distDir).filter((f) => /\.(wasm|js)$/.test(f));
 const bundle = assets.reduce((sum, f) => sum + gzip(path.join(distDir, f)), 0);
 console.log(`dashboard wasm + JS: ${assets.join(', ')}: ${(bundle / 1024).toFixed(1)} KiB gzip`);
+console.log(`the dashboard opened ${entry === "manifest" ? "at / through manifest.json" : "with ?data="}`);
 
 const browser = await launch();
-const site = await serve({ '/bench/': benchDir, '/': distDir });
+// The site's manifest.json, rewritten for each size (`--entry manifest`).
+const manifestFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cinelake-bench-site-')), 'manifest.json');
+const site = await serve({ '/bench/': benchDir, '/manifest.json': manifestFile, '/': distDir });
 const table = [];
 try {
   for (const titles of sizes) {
     const dir = generate(titles);
     const data = await serve({ '/titles.csv': path.join(dir, 'titles.csv') });
     const dataUrl = encodeURIComponent(`${data.url}/titles.csv`);
+    const manifest = { version: 1, datasets: [{ name: 'titles', url: `${data.url}/titles.csv` }] };
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
     const peers = {
-      dashboard: [`${site.url}/?data=${dataUrl}`, 'cinelake'],
+      dashboard: [entry === 'manifest' ? `${site.url}/` : `${site.url}/?data=${dataUrl}`, 'cinelake'],
       'plain JS': [`${site.url}/bench/plain.html?data=${dataUrl}`, 'bench'],
       'DuckDB-WASM': [`${site.url}/bench/duckdb.html?data=${dataUrl}`, 'bench'],
     };

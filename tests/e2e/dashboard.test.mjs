@@ -298,9 +298,9 @@ test('failures are explained: expired link, CORS, not an extract', async () => {
 
 test('the site manifest is followed when there is no ?data=', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinelake-e2e-'));
+  const manifest = path.join(dir, 'manifest.json');
+  const local = await serve({ '/manifest.json': manifest, '/data/': extractDir, '/': distDir });
   try {
-    const manifest = path.join(dir, 'manifest.json');
-    const local = await serve({ '/manifest.json': manifest, '/data/': extractDir, '/': distDir });
     fs.writeFileSync(
       manifest,
       JSON.stringify({
@@ -314,14 +314,38 @@ test('the site manifest is followed when there is no ?data=', async () => {
     await page.goto(`${local.url}/`);
     await waitForState(page, 'ready');
     assert.deepEqual(await cards(page), expectedCards(readTotals()[0]));
+    // web/boot.js followed the manifest to the extract before the wasm started, and the app took
+    // that download instead of asking again.
+    const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
+    assert.ok(marks.includes('cinelake:prefetch'), `boot.js prefetched the extract: ${marks}`);
+    assert.deepEqual(
+      local.requests.filter((p) => p === '/manifest.json' || p.startsWith('/data/')),
+      ['/manifest.json', '/data/sample_titles.csv'],
+    );
     const measures = await page.evaluate(() => performance.getEntriesByType('measure').map((m) => m.name));
     for (const phase of ['fetch', 'parse', 'aggregate', 'render']) {
       assert.ok(measures.includes(`cinelake:${phase}`), `measure ${phase} in ${measures}`);
     }
     assert.deepEqual(errors, []);
     await page.close();
-    await local.close();
+
+    // A manifest boot.js cannot follow is explained by the app, and nothing else is fetched.
+    for (const [text, message] of [
+      ['{"version": 1, "datasets": [', /manifest\.json: not valid JSON/],
+      ['{"version": 1, "datasets": [{"name": "titles"}]}', /manifest\.json: dataset "titles" has no "url"/],
+    ]) {
+      fs.writeFileSync(manifest, text);
+      local.requests.length = 0;
+      const broken = await openPage(browser);
+      await broken.page.goto(`${local.url}/`);
+      await waitForState(broken.page, 'error');
+      assert.match(await broken.page.textContent('#error'), message);
+      assert.deepEqual(local.requests.filter((p) => p.startsWith('/data/')), []);
+      await broken.page.close();
+    }
   } finally {
+    // Closed whatever happened: an open server would keep the test run alive.
+    await local.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -28,11 +28,14 @@ const contentTypes = {
 /**
  * Serves `routes` on 127.0.0.1 at a free port: a URL path prefix maps to a folder, or an exact URL
  * path maps to a file.
- * Returns { url, close }. Answers CORS so pages on other origins can fetch test data.
+ * Returns { url, requests, close }: `requests` lists the paths asked for, in order. Answers CORS
+ * so pages on other origins can fetch test data.
  */
 export async function serve(routes) {
+  const requests = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    requests.push(url.pathname);
     const prefix = Object.keys(routes)
       .sort((a, b) => b.length - a.length)
       .find((p) => url.pathname.startsWith(p));
@@ -65,7 +68,13 @@ export async function serve(routes) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    requests,
+    // Open keep-alive connections (a page a failed test left open) would hold the close forever.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
   };
 }
 
