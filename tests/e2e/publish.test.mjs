@@ -311,3 +311,52 @@ test('the whole pipeline: ingest and refine the sample files, publish, and the p
     await browser.close();
   }
 });
+
+test('prune keeps the run the published site links, and publish links the kept one again', async () => {
+  // After the previous test: s3://pipeline holds one run (2026-01-02), committed and published.
+  const samples = path.join(repoRoot, 'testdata/samples');
+  const refineDay = (date) => {
+    cinelake('ingest', '--lake', 's3://pipeline', '--movies', path.join(samples, 'movies_sample_100.csv'),
+      '--series', path.join(samples, 'series_sample_100.csv'), '--date', date, '--lenient');
+    return /\(run ([^)]+)\)/.exec(cinelake('refine', '--lake', 's3://pipeline'))?.[1];
+  };
+  const linked = /\/Refined\/runs\/([^/]+)\//.exec((await readManifest()).datasets[0].url)?.[1];
+  assert.ok(linked, 'the site links a run');
+  const middle = refineDay('2026-01-03');
+  const newest = refineDay('2026-01-04');
+  assert.ok(middle && newest && new Set([linked, middle, newest]).size === 3, `three runs: ${linked} ${middle} ${newest}`);
+
+  const planned = cinelake('prune', '--lake', 's3://pipeline', '--keep', '1', '--site', 's3://site', '--dry-run');
+  assert.match(planned, new RegExp(`keep +${newest} .*\\(committed\\)`));
+  assert.match(planned, new RegExp(`keep +${linked} .*\\(linked by the site\\)`));
+  assert.match(planned, new RegExp(`would delete ${middle} `));
+  assert.match(planned, /dry run: 1 of 3 runs would be deleted .*nothing was deleted/);
+
+  const pruned = cinelake('prune', '--lake', 's3://pipeline', '--keep', '1', '--site', 's3://site');
+  assert.match(pruned, new RegExp(`delete ${middle} `));
+  assert.match(pruned, /pruned 1 of 3 runs: \d+ objects, .* deleted/);
+  assert.match(cinelake('prune', '--lake', 's3://pipeline', '--keep', '1', '--site', 's3://site', '--dry-run'), /0 of 2 runs/);
+
+  const browser = await launchMapped();
+  try {
+    // The published link still works: its run was kept.
+    let site = await openSite(browser, 'site.test');
+    assert.equal(site.state, 'ready', `page says: ${(await site.page.textContent('body')).slice(0, 400)}`);
+    await site.page.close();
+
+    // Without --site the linked run goes, and the page says the extract is not there ...
+    assert.match(cinelake('prune', '--lake', 's3://pipeline', '--keep', '1'), new RegExp(`delete ${linked} `));
+    site = await openSite(browser, 'site.test');
+    assert.equal(site.state, 'error');
+    assert.match(await site.page.textContent('#error'), /404/);
+    await site.page.close();
+
+    // ... until publish links the committed run.
+    assert.match(cinelake('publish', '--lake', 's3://pipeline', '--site', 's3://site'), new RegExp(`refine run ${newest}`));
+    site = await openSite(browser, 'site.test');
+    assert.equal(site.state, 'ready');
+    assert.deepEqual(site.errors.filter((e) => !/404/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -14,6 +14,7 @@ mod cmd_enrich;
 mod cmd_gen;
 mod cmd_ingest;
 mod cmd_model;
+mod cmd_prune;
 mod cmd_publish;
 mod cmd_refine;
 mod cmd_serve;
@@ -39,6 +40,8 @@ enum Command {
     Ingest(cmd_ingest::Args),
     /// Refine Raw into Trusted and Refined with DataFusion (or Spark).
     Refine(cmd_refine::Args),
+    /// Delete old refine runs: keeps the committed run, the newest ones, and what a site links.
+    Prune(cmd_prune::Args),
     /// Write presigned URLs for the refined extract into the site's manifest.json.
     Publish(cmd_publish::Args),
     /// Upload the built dashboard to the site bucket and set CORS on the data bucket.
@@ -92,6 +95,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Gen(args) => cmd_gen::run(args),
         Command::Ingest(args) => cmd_ingest::run(args),
         Command::Refine(args) => cmd_refine::run(args),
+        Command::Prune(args) => cmd_prune::run(args),
         Command::Publish(args) => cmd_publish::run(args),
         Command::Deploy(args) => cmd_deploy::run(args),
         Command::Serve(args) => cmd_serve::run(args),

@@ -90,6 +90,24 @@ pub fn run_prefixes(run_id: &str) -> [String; 2] {
     ]
 }
 
+/// The run a key or URL belongs to: the `RUN` of `…Trusted/runs/RUN/…` or `…Refined/runs/RUN/…`,
+/// found anywhere in it, so a presigned URL (`http://host/bucket/prefix/Refined/runs/RUN/…?X-Amz-…`)
+/// names its run too. `None` for anything else, including an object directly under `runs/`.
+pub fn run_of_key(key: &str) -> Option<&str> {
+    let path = key.split(['?', '#']).next().unwrap_or(key);
+    ["Trusted/runs/", "Refined/runs/"]
+        .iter()
+        .find_map(|folder| {
+            let start = path
+                .match_indices(folder)
+                .find(|(at, _)| *at == 0 || path.as_bytes()[at - 1] == b'/')?
+                .0
+                + folder.len();
+            let (id, _rest) = path[start..].split_once('/')?;
+            (!id.is_empty()).then_some(id)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +178,29 @@ mod tests {
             "Refined/runs/r1/titles/part-00000.parquet"
         );
         assert_eq!(extract_key("r1"), "Refined/runs/r1/dashboard/titles.csv");
+    }
+
+    #[test]
+    fn run_of_key_finds_the_run_in_keys_and_urls() {
+        let run = "2024-07-10-datafusion-3f1c0a9b2e4d";
+        assert_eq!(run_of_key(&extract_key(run)), Some(run));
+        assert_eq!(run_of_key(&output_part_key(run, "rejects", 0)), Some(run));
+        assert_eq!(
+            run_of_key(&format!(
+                "http://127.0.0.1:8333/lake/prefix/{}.gz?X-Amz-Signature=00ff",
+                extract_key(run)
+            )),
+            Some(run)
+        );
+        for other in [
+            MANIFEST_KEY,
+            STABLE_EXTRACT_KEY,
+            "Refined/runs/stray.txt",
+            "Refined/runs//titles/part-00000.parquet",
+            "XRefined/runs/abc/titles.csv",
+            "http://host/bucket/titles.csv?k=Refined/runs/abc/x",
+        ] {
+            assert_eq!(run_of_key(other), None, "{other}");
+        }
     }
 }

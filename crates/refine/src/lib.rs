@@ -24,6 +24,7 @@
 
 pub mod layout;
 pub mod manifest;
+pub mod prune;
 pub mod spark;
 pub mod stages;
 pub mod titles;
@@ -656,13 +657,20 @@ async fn delete_prefix(store: &dyn ObjectStore, prefix: &str) -> Result<(), Refi
         .await
         .map_err(store_error(prefix))?;
     for meta in objects {
-        let key = meta.location.to_string();
-        match store.delete(&meta.location).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(source) => return Err(RefineError::Store { key, source }),
-        }
+        delete_object(store, &meta.location).await?;
     }
     Ok(())
+}
+
+/// Deletes one object; one already gone (a concurrent cleanup, a retried delete) is fine.
+async fn delete_object(store: &dyn ObjectStore, location: &StorePath) -> Result<(), RefineError> {
+    match store.delete(location).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(source) => Err(RefineError::Store {
+            key: location.to_string(),
+            source,
+        }),
+    }
 }
 
 /// Copies the committed extract to its stable key (again, on a re-run: a run may have stopped

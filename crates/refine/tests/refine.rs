@@ -17,6 +17,7 @@ use cinelake_core::extract::ExtractReader;
 use cinelake_core::raw::{CheckOptions, Mode, check};
 use cinelake_core::{GenreGroup, Kind, Title, Tmdb, Year};
 use cinelake_refine::layout::{self, MANIFEST_KEY, STABLE_EXTRACT_KEY};
+use cinelake_refine::prune::{Keep, PruneOptions, prune};
 use cinelake_refine::{Engine, RefineError, RefineOptions, SparkOptions, refine};
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
@@ -1163,6 +1164,132 @@ async fn the_newest_partition_is_the_default_and_date_picks_another() -> Result<
         .await
         .expect_err("an empty lake has nothing to refine");
     assert!(matches!(error, RefineError::NoPartition), "{error}");
+    Ok(())
+}
+
+/// The runs a lake holds (the `RUN` of every `…/runs/RUN/…` key), sorted.
+async fn run_ids(store: &dyn ObjectStore) -> Result<Vec<String>> {
+    let mut runs: Vec<String> = keys(store)
+        .await?
+        .iter()
+        .filter_map(|key| layout::run_of_key(key).map(str::to_owned))
+        .collect();
+    runs.sort();
+    runs.dedup();
+    Ok(runs)
+}
+
+#[tokio::test]
+async fn prune_keeps_the_committed_linked_and_newest_runs_and_deletes_the_rest() -> Result<()> {
+    let lake = TestLake::new()?;
+    let mut runs = Vec::new();
+    for (seed, date) in [
+        (1, day(2024, 1, 1)),
+        (2, day(2024, 1, 2)),
+        (3, day(2024, 1, 3)),
+        (4, day(2024, 1, 4)),
+    ] {
+        let (movies, series) = generate(seed, 20);
+        lake.put_raw(date, &movies, &series).await?;
+        runs.push(
+            refine(lake.store.clone(), &options(Some(date)))
+                .await?
+                .manifest
+                .run_id,
+        );
+    }
+    // Roll back to the second day: its run is written again (it was not the committed one), so
+    // it is both the committed and the most recently written run.
+    let committed = refine(lake.store.clone(), &options(Some(day(2024, 1, 2))))
+        .await?
+        .manifest;
+    assert_eq!(committed.run_id, runs[1]);
+    let mut all = runs.clone();
+    all.sort();
+    assert_eq!(run_ids(lake.store.as_ref()).await?, all);
+    let options = |dry_run| PruneOptions {
+        keep: 2,
+        linked: vec![runs[0].clone()],
+        dry_run,
+    };
+
+    let planned = prune(lake.store.as_ref(), &options(true)).await?;
+    let kept: Vec<(&str, Keep)> = planned
+        .plan
+        .kept
+        .iter()
+        .map(|(r, k)| (r.id.as_str(), *k))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            (runs[1].as_str(), Keep::Committed),
+            (runs[3].as_str(), Keep::Recent),
+            (runs[0].as_str(), Keep::Linked)
+        ]
+    );
+    let pruned: Vec<&str> = planned.plan.pruned.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(pruned, vec![runs[2].as_str()]);
+    assert!(
+        planned.plan.pruned[0].objects >= 4,
+        "{:?}",
+        planned.plan.pruned
+    );
+    assert_eq!(planned.deleted_objects, 0);
+    assert_eq!(
+        run_ids(lake.store.as_ref()).await?,
+        all,
+        "a dry run deletes nothing"
+    );
+
+    let before = keys(lake.store.as_ref()).await?;
+    let done = prune(lake.store.as_ref(), &options(false)).await?;
+    assert_eq!(done.plan, planned.plan);
+    let after = keys(lake.store.as_ref()).await?;
+    let gone: Vec<&String> = before.iter().filter(|k| !after.contains(k)).collect();
+    assert_eq!(gone.len() as u64, done.deleted_objects);
+    assert!(
+        gone.iter()
+            .all(|k| layout::run_of_key(k) == Some(runs[2].as_str())),
+        "{gone:?}"
+    );
+    // The commit point, the stable copy, the raw files and the kept runs are untouched.
+    for key in [MANIFEST_KEY, STABLE_EXTRACT_KEY] {
+        assert!(after.contains(&key.to_owned()), "{key}");
+    }
+    assert_eq!(after.iter().filter(|k| k.starts_with("Raw/")).count(), 8);
+    let titles = extract_titles(lake.store.as_ref(), &committed.extract.key).await?;
+    assert_eq!(titles.len() as u64, committed.extract.rows);
+
+    // Nothing left to delete with the same options; without the link, the linked run goes too.
+    assert!(
+        prune(lake.store.as_ref(), &options(false))
+            .await?
+            .plan
+            .pruned
+            .is_empty()
+    );
+    let unlinked = prune(
+        lake.store.as_ref(),
+        &PruneOptions {
+            keep: 2,
+            linked: Vec::new(),
+            dry_run: false,
+        },
+    )
+    .await?;
+    assert_eq!(
+        unlinked
+            .plan
+            .pruned
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        vec![runs[0].as_str()]
+    );
+    let mut left = vec![runs[1].clone(), runs[3].clone()];
+    left.sort();
+    assert_eq!(run_ids(lake.store.as_ref()).await?, left);
     Ok(())
 }
 

@@ -42,6 +42,15 @@ pub enum SiteError {
         #[source]
         source: serde_json::Error,
     },
+    /// The site's `manifest.json` does not parse.
+    #[error("{key}: not a site manifest: {source}")]
+    SiteManifest {
+        /// The manifest key.
+        key: String,
+        /// What serde said (line and column included).
+        #[source]
+        source: serde_json::Error,
+    },
     /// The refined manifest names an extract that is not there.
     #[error(
         "{manifest} names the extract {key}, which does not exist; run `cinelake refine` again"

@@ -27,7 +27,7 @@ pub use deploy::{Asset, DeployReport, deploy, plan_deploy};
 pub use error::SiteError;
 pub use expiry::{ExpiryError, MAX_EXPIRY, format_expiry, parse_expiry};
 pub use manifest::{Dataset, RefinedExtract, SiteManifest};
-pub use publish::{PublishOptions, PublishReport, publish, site_base_url};
+pub use publish::{PublishOptions, PublishReport, publish, published_urls, site_base_url};
 
 /// The site's manifest key, next to `index.html`.
 pub const SITE_MANIFEST: &str = "manifest.json";

@@ -153,6 +153,23 @@ pub async fn publish(
     })
 }
 
+/// The dataset URLs of the site's `manifest.json` (what a published dashboard downloads), or
+/// none when nothing has been published there. `cinelake prune` keeps the runs these link to.
+pub async fn published_urls(site: &Lake) -> Result<Vec<String>, SiteError> {
+    let key = site.key(SITE_MANIFEST);
+    let bytes = match site.store().get(&key).await {
+        Ok(result) => result.bytes().await.map_err(store_error(&key, "read"))?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+        Err(source) => return Err(store_error(&key, "read")(source)),
+    };
+    let manifest: SiteManifest =
+        serde_json::from_slice(&bytes).map_err(|source| SiteError::SiteManifest {
+            key: key.to_string(),
+            source,
+        })?;
+    Ok(manifest.datasets.into_iter().map(|d| d.url).collect())
+}
+
 /// The site's base URL on its S3 endpoint (`http://host:port/bucket/prefix` with an endpoint,
 /// `https://bucket.s3.region.amazonaws.com/prefix` on AWS), without a trailing `/`.
 pub fn site_base_url(site: &Lake) -> Option<String> {
