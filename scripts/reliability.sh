@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full fault-injection run (RELIABILITY.md): `cinelake ingest`, `refine` and `publish`, 50 times
+# The full fault-injection run (RELIABILITY.md): `cinelake ingest`, `refine`, `prune` and `publish`, 50 times
 # each, through the fault proxy in front of the test SeaweedFS, then the regression cases. Prints
 # one `fault figures:` line per command (runs, faults by kind, failures, objects lost) and the
 # message of every failed run. The README's test command runs the same suite 10 times per command.

@@ -15,7 +15,10 @@
 //!   object_store does not retry when it is cut after its head (refine's stable copy of the
 //!   extract failed so in 2 fault runs of 50): doing it again leaves the same object. A
 //!   create-only or conditional PUT or copy is never retried here — a lost answer to one may mean
-//!   it succeeded, which only its caller can tell (ingest checks the stored object).
+//!   it succeeded, which only its caller can tell (ingest checks the stored object);
+//! - a batch of deletes (S3's DeleteObjects, which object_store sends even for one key): its
+//!   answer cut inside the body fails the whole batch (`cinelake prune` failed so in a fault
+//!   run), and deleting the same keys again is harmless.
 //!
 //! At most [`EXTRA_ATTEMPTS`] more times, pausing 200 ms, then twice as long each time, and never
 //! once the lake's retry timeout has passed since the first attempt, so a server that stays down
@@ -121,6 +124,47 @@ where
     }
 }
 
+/// Keys per DeleteObjects request: S3's limit.
+const DELETE_BATCH: usize = 1000;
+
+/// Deletes one batch, all of it again while it fails with a generic error (the request's answer
+/// was lost, so which keys went is unknown). Errors of the input stream pass through unchanged;
+/// a batch that still fails answers with its last error alone.
+async fn delete_batch(
+    inner: Arc<dyn ObjectStore>,
+    batch: Vec<Result<Path>>,
+    retry: RetryOptions,
+) -> Vec<Result<Path>> {
+    let (paths, mut out): (Vec<_>, Vec<_>) = batch.into_iter().partition(Result::is_ok);
+    let paths: Vec<Path> = paths.into_iter().flatten().collect();
+    if paths.is_empty() {
+        return out;
+    }
+    let deleted = with_retries(&retry, || {
+        let locations = futures::stream::iter(paths.clone().into_iter().map(Ok)).boxed();
+        let answers = inner.delete_stream(locations).collect::<Vec<_>>();
+        async move {
+            // A final answer for a key (not found, refused) is the caller's to see, not retried.
+            answers
+                .await
+                .into_iter()
+                .try_fold(Vec::new(), |mut answers, answer| match answer {
+                    Err(error) if worth_retrying(&error) => Err(error),
+                    answer => {
+                        answers.push(answer);
+                        Ok(answers)
+                    }
+                })
+        }
+    })
+    .await;
+    match deleted {
+        Ok(answers) => out.extend(answers),
+        Err(error) => out.push(Err(error)),
+    }
+    out
+}
+
 /// A listing that starts again after its last key when it fails.
 fn resumed_listing(
     inner: Arc<dyn ObjectStore>,
@@ -218,7 +262,12 @@ impl ObjectStore for ResilientStore {
         &self,
         locations: BoxStream<'static, Result<Path>>,
     ) -> BoxStream<'static, Result<Path>> {
-        self.inner.delete_stream(locations)
+        let (inner, retry) = (self.inner.clone(), self.retry.clone());
+        locations
+            .chunks(DELETE_BATCH)
+            .then(move |batch| delete_batch(inner.clone(), batch, retry.clone()))
+            .flat_map(futures::stream::iter)
+            .boxed()
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -353,6 +402,10 @@ mod tests {
             &self,
             l: BoxStream<'static, Result<Path>>,
         ) -> BoxStream<'static, Result<Path>> {
+            // A DeleteObjects answer cut in its body: the whole batch fails, nothing deleted.
+            if self.failing() {
+                return futures::stream::once(async { Err(cut()) }).boxed();
+            }
             self.inner.delete_stream(l)
         }
         fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -517,6 +570,35 @@ mod tests {
                 .is_err()
         );
         assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_of_deletes_is_sent_again() {
+        let paths =
+            || futures::stream::iter(expected(0..3).into_iter().map(|k| Ok(Path::from(k)))).boxed();
+        let inner = flaky(4, 0, 2).await;
+        let store = ResilientStore::new(inner.clone(), retry(10));
+        let answers: Vec<Result<Path>> = store.delete_stream(paths()).collect().await;
+        assert_eq!(answers.len(), 3, "{answers:?}");
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            keys(inner.inner.list(None)).await.expect("listing"),
+            expected(3..4)
+        );
+
+        // Without retries the batch's error is the answer, and the keys stay.
+        let inner = flaky(4, 0, 1).await;
+        let store = ResilientStore::new(inner.clone(), retry(0));
+        let answers: Vec<Result<Path>> = store.delete_stream(paths()).collect().await;
+        assert!(
+            matches!(answers[..], [Err(object_store::Error::Generic { .. })]),
+            "{answers:?}"
+        );
+        assert_eq!(
+            keys(inner.inner.list(None)).await.expect("listing"),
+            expected(0..4)
+        );
     }
 
     #[tokio::test]

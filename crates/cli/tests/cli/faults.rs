@@ -1,4 +1,4 @@
-//! Fault injection: the real `cinelake` binary runs `ingest`, `refine` and `publish` against the
+//! Fault injection: the real `cinelake` binary runs `ingest`, `refine`, `prune` and `publish` against the
 //! test SeaweedFS through a `cinelake_faults::FaultProxy` that drops connections mid-request and
 //! mid-response, delays requests, answers 500/503 itself and has outages (the proxy refuses every
 //! connection for a while, which is a server restart from the client's side).
@@ -8,7 +8,8 @@
 //! complete (exit 0) or fail with a one-line `cinelake: ...` message naming what failed (no panic,
 //! no hang: each run has a timeout). After each run the lake is checked directly against
 //! SeaweedFS, not through the proxy: no partial or corrupt object is visible under the Raw keys,
-//! through `Refined/_manifest.json` or through the site's `manifest.json`, and no multipart upload
+//! through `Refined/_manifest.json` (prune never deletes the committed run) or through the site's
+//! `manifest.json`, and no multipart upload
 //! is left open. Then the same command runs again without faults and must complete, verified.
 //! Each test prints one `fault figures:` line (runs, faults by kind, failures, objects lost).
 //!
@@ -643,6 +644,114 @@ async fn refine_under_faults() -> Result<()> {
             }
             Err(e) => tally.problem(seed, format!("after the re-run: {e:#}; {rerun:?}")),
         }
+    }
+    tally.finish()
+}
+
+// ---------------------------------------------------------------------------------------------
+// prune
+
+/// The run ids that have objects under the lake's `Trusted/runs/` or `Refined/runs/`.
+async fn runs_in(lake: &Lake) -> Result<Vec<String>> {
+    let mut runs = Vec::new();
+    for folder in ["Trusted/runs", "Refined/runs"] {
+        for key in keys_under(lake, folder).await? {
+            let id = cinelake_refine::layout::run_of_key(&key)
+                .with_context(|| format!("{key} is in no run"))?;
+            runs.push(id.to_owned());
+        }
+    }
+    runs.sort();
+    runs.dedup();
+    Ok(runs)
+}
+
+/// Records in `tally` what a prune `run` left: data lost if the committed run is damaged or
+/// gone, a problem if a completed run left any other run.
+async fn judge_prune(
+    tally: &mut Tally,
+    seed: u64,
+    when: &str,
+    run: &Run,
+    lake: &Lake,
+    committed: &str,
+) -> Result<()> {
+    let left = runs_in(lake).await?;
+    let manifest = check_refined(lake).await;
+    if !matches!(manifest, Ok(true)) || !left.iter().any(|id| id == committed) {
+        tally.objects_lost += 1;
+        tally.problem(
+            seed,
+            format!(
+                "{when}: the committed run is damaged ({manifest:?}), runs left {left:?}; {run:?}"
+            ),
+        );
+    }
+    if run.code == Some(0) && left != [committed] {
+        tally.problem(seed, format!("{when}: completed, but left {left:?}"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_under_faults() -> Result<()> {
+    let bench = Bench::new("prune").await?;
+    let movies = bench.generate("movies", 60).await?;
+    let series = bench.generate("series", 30).await?;
+    let (movies, series) = (movies.to_string_lossy(), series.to_string_lossy());
+    let mut tally = Tally::new("prune");
+    for (seed, rate) in seeds()? {
+        let url = bench.url(&format!("run{seed}"));
+        let lake = bench.server.open(&url)?;
+        // Two runs, the second committed: prune --keep 1 must delete the first and nothing else.
+        for date in ["2024-02-28", DATE] {
+            let ingest = bench
+                .direct(&[
+                    "ingest", "--lake", &url, "--movies", &movies, "--series", &series, "--date",
+                    date,
+                ])
+                .await?;
+            ensure!(ingest.code == Some(0), "setup ingest: {ingest:?}");
+            let refine = bench.direct(&["refine", "--lake", &url]).await?;
+            ensure!(refine.code == Some(0), "setup refine: {refine:?}");
+        }
+        let before = runs_in(&lake).await?;
+        ensure!(before.len() == 2, "two runs: {before:?}");
+        let committed = before
+            .iter()
+            .find(|id| id.starts_with(DATE))
+            .context("the committed run")?
+            .clone();
+        let args = ["prune", "--lake", &url, "--keep", "1"];
+        let (run, faults) = bench.faulted(seed, rate, &args).await?;
+        tally.record(&run, faults);
+        if let Some(problem) = run.unclear_failure(&[&bench.bucket, "Refined/", "Trusted/"]) {
+            tally.problem(seed, problem);
+        }
+        // Faulted or not, the committed run is whole and still there (else data was lost); a
+        // completed run left only that run.
+        judge_prune(
+            &mut tally,
+            seed,
+            "after the faulted run",
+            &run,
+            &lake,
+            &committed,
+        )
+        .await?;
+        let rerun = bench.direct(&args).await?;
+        if rerun.code == Some(0) {
+            tally.reruns_completed += 1;
+        }
+        judge_prune(
+            &mut tally,
+            seed,
+            "after the re-run",
+            &rerun,
+            &lake,
+            &committed,
+        )
+        .await?;
     }
     tally.finish()
 }
