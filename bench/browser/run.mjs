@@ -3,7 +3,7 @@
 // same run, on generated extracts of about 16k, 115k and 363k titles.
 //
 //   (cd bench/browser && npm ci) && trunk build --release --locked --offline
-//   node bench/browser/run.mjs [--runs 5] [--sizes 16000,115000,363000] [--peers dashboard,plain,duckdb-wasm]
+//   node bench/browser/run.mjs [--runs 5] [--sizes 16000,115000,363000] [--peers dashboard,plain,duckdb-wasm,plain-charts]
 //                              [--entry data|manifest]
 //
 // Extracts come from core's generator through core's own test (`CINELAKE_EXTRACT_OUT`), so they
@@ -31,6 +31,8 @@ const option = (name, fallback) => {
 const runs = Number(option('runs', '5'));
 const sizes = option('sizes', '16000,115000,363000').split(',').map(Number);
 // `--peers dashboard` (comma-separated names) runs only those, for an A/B of one of them.
+// `plain-charts` (bench/browser/plain-charts.js: plain.js's job, then six cards and the two charts
+// drawn by hand) runs only when named.
 const only = option('peers', '').split(',').filter(Boolean);
 const entry = option('entry', 'data');
 if (!['data', 'manifest'].includes(entry)) throw new Error(`--entry ${entry}: expected data or manifest`);
@@ -79,7 +81,9 @@ async function measure(browser, url, prefix) {
     const marks = Object.fromEntries(
       ['boot', 'bindings', 'main', 'started'].map((name) => [name, performance.getEntriesByName(`${prefix}:${name}`, 'mark')[0]?.startTime]),
     );
-    return { ready, done: modelEnd ?? ready, startup: fetchStart, marks, phases, state: document.body.dataset.state };
+    // The peers are ready after their model (plain-charts after its charts too): `done` is `ready`.
+    const done = prefix === "cinelake" ? (modelEnd ?? ready) : ready;
+    return { ready, done, startup: fetchStart, marks, phases, state: document.body.dataset.state };
   }, prefix);
   if (result.state !== 'ready' || errors.length) throw new Error(`${url}: ${result.state} ${errors}`);
   // The dashboard only: a filter change (untick Movies) → aggregate + redraw.
@@ -116,9 +120,14 @@ try {
     const peers = {
       dashboard: [entry === 'manifest' ? `${site.url}/` : `${site.url}/?data=${dataUrl}`, 'cinelake'],
       'plain JS': [`${site.url}/bench/plain.html?data=${dataUrl}`, 'bench'],
+      // Only when asked for (`--peers ...,plain-charts`): the same job, then cards and two charts.
+      'plain-charts JS': [`${site.url}/bench/plain-charts.html?data=${dataUrl}`, 'bench'],
       'DuckDB-WASM': [`${site.url}/bench/duckdb.html?data=${dataUrl}`, 'bench'],
     };
-    for (const name of Object.keys(peers)) if (only.length && !only.includes(name.split(' ')[0].toLowerCase())) delete peers[name];
+    for (const name of Object.keys(peers)) {
+      const key = name.split(' ')[0].toLowerCase();
+      if (only.length ? !only.includes(key) : key === 'plain-charts') delete peers[name];
+    }
     const results = Object.fromEntries(Object.keys(peers).map((k) => [k, []]));
     for (let run = 0; run < runs; run++) {
       // Rotate the order so no peer always runs first (or last) on a warm machine.
