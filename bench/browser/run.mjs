@@ -82,7 +82,7 @@ async function measure(browser, url, prefix) {
       ['boot', 'bindings', 'main', 'started'].map((name) => [name, performance.getEntriesByName(`${prefix}:${name}`, 'mark')[0]?.startTime]),
     );
     // The peers are ready after their model (plain-charts after its charts too): `done` is `ready`.
-    const done = prefix === "cinelake" ? (modelEnd ?? ready) : ready;
+    const done = prefix === 'cinelake' ? (modelEnd ?? ready) : ready;
     return { ready, done, startup: fetchStart, marks, phases, state: document.body.dataset.state };
   }, prefix);
   if (result.state !== 'ready' || errors.length) throw new Error(`${url}: ${result.state} ${errors}`);
@@ -103,7 +103,7 @@ const gzip = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length
 const assets = fs.readdirSync(distDir).filter((f) => /\.(wasm|js)$/.test(f));
 const bundle = assets.reduce((sum, f) => sum + gzip(path.join(distDir, f)), 0);
 console.log(`dashboard wasm + JS: ${assets.join(', ')}: ${(bundle / 1024).toFixed(1)} KiB gzip`);
-console.log(`the dashboard opened ${entry === "manifest" ? "at / through manifest.json" : "with ?data="}`);
+console.log(`the dashboard opened ${entry === 'manifest' ? 'at / through manifest.json' : 'with ?data='}`);
 
 const browser = await launch();
 // The site's manifest.json, rewritten for each size (`--entry manifest`).
