@@ -95,6 +95,10 @@ pub struct RefineReport {
 #[derive(Debug, thiserror::Error)]
 pub enum RefineError {
     #[error(
+        "run {run} was committed while prune was deleting old runs; it stopped before touching it: run `cinelake refine` again if its outputs are incomplete, then prune again"
+    )]
+    CommittedWhilePruning { run: String },
+    #[error(
         "no raw partition holds both movies.csv and series.csv under Raw/Local/CSV: ingest first"
     )]
     NoPartition,

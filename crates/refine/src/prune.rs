@@ -12,7 +12,10 @@
 //!   committed one any more.
 //!
 //! The plan ([`plan`]) is made from one listing before anything is deleted; a committed manifest
-//! that cannot be read stops it with nothing deleted. A run is deleted object by object, its
+//! that cannot be read stops it with nothing deleted. Before each run is deleted the committed
+//! manifest is read again, and a run committed meanwhile stops the prune: prune and refine are not
+//! meant to run at once on one lake, and this narrows, but cannot close, the window in which a
+//! refine rewriting a listed run could lose objects to it (S3 has no conditional delete). A run is deleted object by object, its
 //! Refined objects first; a prune that stops half-way leaves a run that nothing reads (it is not
 //! committed), which the next prune, or a new run with the same id, finishes removing.
 
@@ -171,6 +174,16 @@ pub async fn prune(
         return Ok(report);
     }
     for run in &report.plan.pruned {
+        // A refine running meanwhile may have committed this very run (a rollback with --date
+        // writes an old run again): look again before each run, and stop rather than delete it.
+        if read_manifest(store)
+            .await?
+            .is_some_and(|manifest| manifest.run_id == run.id)
+        {
+            return Err(RefineError::CommittedWhilePruning {
+                run: run.id.clone(),
+            });
+        }
         for location in keys_of.remove(&run.id).unwrap_or_default() {
             delete_object(store, &location).await?;
         }

@@ -1290,6 +1290,34 @@ async fn prune_keeps_the_committed_linked_and_newest_runs_and_deletes_the_rest()
     let mut left = vec![runs[1].clone(), runs[3].clone()];
     left.sort();
     assert_eq!(run_ids(lake.store.as_ref()).await?, left);
+
+    // A refine that commits the run about to be deleted, between the plan and the deletion: the
+    // prune stops before touching it.
+    let older = String::from_utf8(get(lake.store.as_ref(), MANIFEST_KEY).await?)?
+        .replace(&runs[1], &runs[3]);
+    let racing = FailingStore {
+        inner: lake.store.clone(),
+        fail_key: String::new(),
+        recommit: Some((Default::default(), older.into_bytes())),
+    };
+    let stopped = prune(
+        &racing,
+        &PruneOptions {
+            keep: 1,
+            linked: Vec::new(),
+            dry_run: false,
+        },
+    )
+    .await;
+    match stopped {
+        Err(RefineError::CommittedWhilePruning { run }) => assert_eq!(run, runs[3]),
+        other => bail!("expected the prune to stop, got {other:?}"),
+    }
+    assert_eq!(
+        run_ids(lake.store.as_ref()).await?,
+        left,
+        "nothing was deleted"
+    );
     Ok(())
 }
 
@@ -1320,11 +1348,14 @@ async fn a_rerun_of_the_same_inputs_is_idempotent() -> Result<()> {
     Ok(())
 }
 
-/// A store that fails every write to one key: a run that dies at its commit point.
+/// A store that fails every write to one key: a run that dies at its commit point. With
+/// `recommit`, the second read of the committed manifest first finds these bytes written there:
+/// a refine that committed while prune was working.
 #[derive(Debug)]
 struct FailingStore {
     inner: Arc<dyn ObjectStore>,
     fail_key: String,
+    recommit: Option<(std::sync::atomic::AtomicUsize, Vec<u8>)>,
 }
 
 impl fmt::Display for FailingStore {
@@ -1371,6 +1402,14 @@ impl ObjectStore for FailingStore {
         location: &StorePath,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
+        if let Some((reads, manifest)) = &self.recommit
+            && location.as_ref() == MANIFEST_KEY
+            && reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1
+        {
+            self.inner
+                .put(location, PutPayload::from(manifest.clone()))
+                .await?;
+        }
         self.inner.get_opts(location, options).await
     }
 
@@ -1421,6 +1460,7 @@ async fn a_failed_run_leaves_the_committed_data_intact() -> Result<()> {
     let failing: Arc<dyn ObjectStore> = Arc::new(FailingStore {
         inner: lake.store.clone(),
         fail_key: MANIFEST_KEY.to_string(),
+        recommit: None,
     });
     let error = refine(failing, &options(None))
         .await
