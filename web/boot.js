@@ -20,7 +20,7 @@ if (data) {
 } else {
   // The app gets the manifest only once the extract it names is in the table, so it never asks
   // for that extract before this script has.
-  prefetched['manifest.json'] = fetch('manifest.json').then(async (answer) => {
+  remember('manifest.json', fetch('manifest.json').then(async (answer) => {
     if (answer.ok) {
       const titles = await answer
         .clone()
@@ -32,9 +32,14 @@ if (data) {
       }
     }
     return answer;
-  });
+  }));
+}
+
+/** Puts `response` in the table for the app to take under `url`. */
+function remember(url, response) {
   // A failure is reported by the app when it awaits the response, not as an unhandled rejection.
-  prefetched['manifest.json'].catch(() => {});
+  response.catch(() => {});
+  prefetched[url] = response;
 }
 
 /** Starts downloading `url`, its body read from the start (see `drained`). */
@@ -42,13 +47,14 @@ function prefetch(url) {
   // The body is read from the start into a stream of its own: a body nobody reads stops
   // downloading once the browser's buffer (a few hundred KB) is full, and the app starts
   // reading only once the wasm has started.
-  const response = fetch(url).then((answer) =>
-    answer.ok && answer.body
-      ? new Response(drained(answer.body), { status: answer.status, statusText: answer.statusText, headers: answer.headers })
-      : answer,
+  remember(
+    url,
+    fetch(url).then((answer) =>
+      answer.ok && answer.body
+        ? new Response(drained(answer.body), { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+        : answer,
+    ),
   );
-  response.catch(() => {});
-  prefetched[url] = response;
 }
 
 /**

@@ -13,11 +13,13 @@
 //!
 //! The plan ([`plan`]) is made from one listing before anything is deleted; a committed manifest
 //! that cannot be read stops it with nothing deleted. Before each run is deleted the committed
-//! manifest is read again, and a run committed meanwhile stops the prune: prune and refine are not
-//! meant to run at once on one lake, and this narrows, but cannot close, the window in which a
-//! refine rewriting a listed run could lose objects to it (S3 has no conditional delete). A run is deleted object by object, its
-//! Refined objects first; a prune that stops half-way leaves a run that nothing reads (it is not
-//! committed), which the next prune, or a new run with the same id, finishes removing.
+//! manifest is read again, and a run committed meanwhile stops the prune: prune and refine are
+//! not meant to run at once on one lake, and this narrows, but cannot close, the window in which
+//! a refine rewriting a listed run could lose objects to it (S3 has no conditional delete).
+//!
+//! A run is deleted object by object, its Refined objects first; a prune that stops half-way
+//! leaves a run that nothing reads (it is not committed), which the next prune, or a new run with
+//! the same id, finishes removing.
 
 use std::collections::BTreeMap;
 
@@ -124,7 +126,8 @@ pub async fn prune(
 ) -> Result<PruneReport, RefineError> {
     // Read before listing: a run committed in between is then among the newest listed, and kept.
     let committed = read_manifest(store).await?.map(|manifest| manifest.run_id);
-    let mut runs: BTreeMap<String, (Run, Vec<StorePath>)> = BTreeMap::new();
+    let mut runs: BTreeMap<String, Run> = BTreeMap::new();
+    let mut keys_of: BTreeMap<String, Vec<StorePath>> = BTreeMap::new();
     for folder in RUN_FOLDERS {
         let objects: Vec<_> = store
             .list(Some(&StorePath::from(folder)))
@@ -137,31 +140,23 @@ pub async fn prune(
             let Some(id) = layout::run_of_key(&key) else {
                 continue;
             };
-            let (run, keys) = runs.entry(id.to_owned()).or_insert_with(|| {
-                let run = Run {
-                    id: id.to_owned(),
-                    objects: 0,
-                    bytes: 0,
-                    newest: meta.last_modified,
-                };
-                (run, Vec::new())
+            let run = runs.entry(id.to_owned()).or_insert_with(|| Run {
+                id: id.to_owned(),
+                objects: 0,
+                bytes: 0,
+                newest: meta.last_modified,
             });
             run.objects += 1;
             run.bytes += meta.size;
             run.newest = run.newest.max(meta.last_modified);
-            keys.push(meta.location);
+            keys_of
+                .entry(id.to_owned())
+                .or_default()
+                .push(meta.location);
         }
     }
-    let mut keys_of: BTreeMap<String, Vec<StorePath>> = BTreeMap::new();
-    let listed = runs
-        .into_values()
-        .map(|(run, keys)| {
-            keys_of.insert(run.id.clone(), keys);
-            run
-        })
-        .collect();
     let plan = plan(
-        listed,
+        runs.into_values().collect(),
         committed.as_deref(),
         &options.linked,
         options.keep.max(1),
